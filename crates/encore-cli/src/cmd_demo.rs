@@ -1,0 +1,112 @@
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use encore_ingest::{import_file, Format, ImportOptions, ImportSummary};
+use encore_sim::{write_world, World, WorldConfig, WorldFiles};
+use encore_store::{StoreStats, Store};
+use serde::Serialize;
+
+use crate::ui;
+
+/// Generate the demo world (audio, text, listening logs) into the data
+/// directory and import it.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Users in the world.
+    #[arg(long, default_value_t = 2000)]
+    users: usize,
+    /// Songs in the world (about 5 % are unplayed new releases).
+    #[arg(long, default_value_t = 1000)]
+    songs: usize,
+    /// Seed: the same seed gives the same world.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Length of each synthesised audio clip, seconds.
+    #[arg(long, default_value_t = 10.0)]
+    clip_seconds: f32,
+    /// Do not start the web server at the end (there is no server yet, so
+    /// this is what always happens for now).
+    #[arg(long)]
+    no_serve: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    world: WorldFiles,
+    imports: Vec<ImportSummary>,
+    stats: StoreStats,
+    seconds: f64,
+}
+
+pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(args.songs > 0 && args.users > 0, "--songs and --users must be at least 1");
+    anyhow::ensure!(
+        (1.0..=120.0).contains(&args.clip_seconds),
+        "--clip-seconds must be between 1 and 120"
+    );
+    let started = Instant::now();
+    let cfg = WorldConfig { users: args.users, songs: args.songs, seed: args.seed, clip_seconds: args.clip_seconds, ..Default::default() };
+    let world = World::generate(&cfg);
+    let bar = ui::count_bar(world.songs.len() as u64, "audio clips");
+    let files = write_world(&world, &data_dir.join("demo"), &|stage, done, total| {
+        if stage == "audio clips" {
+            bar.set_length(total);
+            bar.set_position(done);
+        } else {
+            bar.set_message(stage.to_string());
+        }
+    })
+    .context("writing the demo world")?;
+    bar.finish_and_clear();
+
+    let mut store = Store::open(data_dir).with_context(|| format!("opening data directory {}", data_dir.display()))?;
+    let mut inputs = vec![(Format::Catalog, files.catalog.clone()), (Format::ListenBrainz, files.listenbrainz.clone())];
+    if let Some(sp) = &files.spotify {
+        inputs.push((Format::SpotifyHistory, sp.clone()));
+    }
+    let mut imports = Vec::new();
+    for (format, path) in inputs {
+        let bar = ui::bytes_bar(0, format!("import {format}"));
+        let s = import_file(&mut store, format, &path, &ImportOptions::default(), &mut |d, t| {
+            bar.set_length(t);
+            bar.set_position(d);
+        })?;
+        bar.finish_and_clear();
+        imports.push(s);
+    }
+    let stats = store.stats()?;
+    let report = Report { world: files, imports, stats, seconds: started.elapsed().as_secs_f64() };
+    if args.json {
+        ui::print_json(&report)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let w = &report.world;
+    println!(
+        "demo world (seed {}): {} songs with audio clips, {} listens, {} articles in {}",
+        args.seed,
+        w.clips,
+        w.listens,
+        w.articles_count,
+        w.dir.display()
+    );
+    for s in &report.imports {
+        let status = match s.status {
+            encore_ingest::ImportStatus::AlreadyImported => "already imported, unchanged",
+            _ => "imported",
+        };
+        println!(
+            "  {:<16} {:>8} rows: {} new, {} duplicates, {} skipped, {} ignored ({status})",
+            s.format, s.rows_read, s.imported, s.duplicates, s.skipped, s.ignored
+        );
+    }
+    println!("done in {:.1}s\n", report.seconds);
+    if !args.no_serve {
+        println!("(serving the web page arrives with the HTTP service; nothing to serve yet)\n");
+    }
+    crate::cmd_stats::run(data_dir, crate::cmd_stats::Args::default_human())
+}

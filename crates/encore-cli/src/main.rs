@@ -1,0 +1,65 @@
+//! `encore`: the command-line program. Glue only: parsing arguments,
+//! progress bars, printing; the work is in the library crates.
+
+mod cmd_demo;
+mod cmd_gen;
+mod cmd_import;
+mod cmd_stats;
+mod ui;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Encore: a music recommender from listening logs, text and audio.
+#[derive(Debug, Parser)]
+#[command(name = "encore", version, about, long_about = None)]
+struct Cli {
+    /// Data directory: the store (encore.db) and model artifacts.
+    #[arg(long, global = true, env = "ENCORE_DATA_DIR", default_value = "encore-data")]
+    data_dir: PathBuf,
+
+    /// More log output (-v info, -vv debug); RUST_LOG also works.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Import listening data (Last.fm, ListenBrainz, MSD, Spotify, CSV, catalogs).
+    Import(cmd_import::Args),
+    /// Print counts and the shape of the interaction matrix.
+    Stats(cmd_stats::Args),
+    /// Generate the demo world into the data directory and import it.
+    Demo(cmd_demo::Args),
+    /// Generate synthetic input files for benchmarks.
+    Gen(cmd_gen::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    ui::init_tracing(cli.verbose);
+    let result = match cli.command {
+        Command::Import(a) => cmd_import::run(&cli.data_dir, a),
+        Command::Stats(a) => cmd_stats::run(&cli.data_dir, a),
+        Command::Demo(a) => cmd_demo::run(&cli.data_dir, a),
+        Command::Gen(a) => cmd_gen::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Generic CSV: `user,item[,artist][,count][,timestamp]` with a header.
+//!
+//! Column names are matched case-insensitively, with the usual aliases
+//! ([`USER`], [`ITEM`], …). `item` is a MusicBrainz recording id, a Spotify
+//! track URI or URL, a song title when an `artist` column is given, or else
+//! an opaque id. A row with a `timestamp` (Unix seconds, milliseconds, or
+//! RFC 3339) is one listen event, and its `count`, if any, must be 1; a row
+//! without one is an aggregate play count (`count`, default 1).
+
+use std::io::{self, BufRead};
+
+use encore_types::{ArtistRef, Record, TrackRef};
+
+use super::{mbid, rfc3339, spotify_uri, utf8, Item, ParseOptions, Parsed};
+
+pub(super) const USER: &[&str] = &["user", "user_id", "userid", "user_name", "username"];
+pub(super) const ITEM: &[&str] = &["item", "item_id", "song", "song_id", "track", "track_id", "track_name", "title"];
+const ARTIST: &[&str] = &["artist", "artist_name", "artistname"];
+const COUNT: &[&str] = &["count", "plays", "play_count", "playcount"];
+const TIME: &[&str] = &["timestamp", "ts", "time", "listened_at"];
+
+pub(super) fn find(cols: &[&str], names: &[&str]) -> Option<usize> {
+    cols.iter().position(|c| names.contains(c))
+}
+
+pub(super) fn parse(
+    input: Box<dyn BufRead + Send>,
+    skip: u64,
+    emit: &mut dyn FnMut(Item) -> bool,
+    opts: &ParseOptions,
+) -> io::Result<()> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(input);
+    let mut rec = csv::ByteRecord::new();
+    let header = match rdr.read_byte_record(&mut rec) {
+        Ok(false) => return Ok(()),
+        Ok(true) => rec
+            .iter()
+            .map(|c| String::from_utf8_lossy(c).trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+            .collect::<Vec<_>>(),
+        Err(e) => return Err(to_io(e)),
+    };
+    let cols: Vec<&str> = header.iter().map(String::as_str).collect();
+    let (Some(user_col), Some(item_col)) = (find(&cols, USER), find(&cols, ITEM)) else {
+        let reason = format!("header {:?} has no user and item columns", header.join(","));
+        if skip < 1 {
+            emit(Item { ordinal: 1, line: 1, parsed: Parsed::Malformed(reason) });
+        }
+        return Ok(());
+    };
+    let artist_col = find(&cols, ARTIST);
+    let count_col = find(&cols, COUNT);
+    let time_col = find(&cols, TIME);
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => return Ok(()),
+            Ok(true) => {}
+            Err(e) => {
+                // A CSV syntax error (e.g. an unterminated quote) is a row
+                // error when it has a position; otherwise it is I/O.
+                let Some(pos) = e.position().cloned() else { return Err(to_io(e)) };
+                if pos.line() > skip
+                    && !emit(Item { ordinal: pos.line(), line: pos.line(), parsed: Parsed::Malformed(e.to_string()) })
+                {
+                    return Ok(());
+                }
+                continue;
+            }
+        }
+        let line = rec.position().map_or(0, |p| p.line());
+        if line <= skip || rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            continue;
+        }
+        let get = |c: Option<usize>| -> Result<&str, String> {
+            match c.and_then(|c| rec.get(c)) {
+                Some(b) => utf8(b).map(str::trim),
+                None => Ok(""),
+            }
+        };
+        let parsed = (|| -> Result<Parsed, String> {
+            if rec.len() != header.len() {
+                return Err(format!("expected {} fields, got {}", header.len(), rec.len()));
+            }
+            let user = match &opts.user {
+                Some(u) => u.clone(),
+                None => Some(get(Some(user_col))?).filter(|u| !u.is_empty()).ok_or("empty user")?.to_string(),
+            };
+            let item = get(Some(item_col))?;
+            if item.is_empty() {
+                return Err("empty item".into());
+            }
+            let artist = get(artist_col)?;
+            let count = match get(count_col)? {
+                "" => None,
+                c => Some(c.parse::<u32>().map_err(|_| format!("invalid count {c:?}"))?),
+            };
+            let mut track = TrackRef { artist: ArtistRef { name: artist.to_string(), mbid: None }, ..Default::default() };
+            if let Some(uri) = spotify_uri(item) {
+                track.spotify_uri = Some(uri);
+            } else if let Ok(Some(m)) = mbid(item) {
+                track.mbid = Some(m);
+            } else if !artist.is_empty() {
+                track.title = item.to_string();
+            } else {
+                track.ext_key = Some(format!("csv:{item}"));
+            }
+            if track.title.is_empty() && !artist.is_empty() && track.ext_key.is_none() {
+                track.title = item.to_string();
+            }
+            match get(time_col)? {
+                "" => match count {
+                    Some(0) => Ok(Parsed::Ignored("zero plays")),
+                    c => Ok(Parsed::Record(Record::SongCount { user, track, plays: c.unwrap_or(1) })),
+                },
+                t => {
+                    if count.is_some_and(|c| c != 1) {
+                        return Err(format!("count {} with a timestamp: a timed row is one listen", count.unwrap_or(0)));
+                    }
+                    let ts = match t.parse::<i64>() {
+                        Ok(n) if n > 100_000_000_000 => n / 1000,
+                        Ok(n) => n,
+                        Err(_) => rfc3339(t)?,
+                    };
+                    Ok(Parsed::Record(Record::Listen { user, ts, track, ms_played: None, skipped: None }))
+                }
+            }
+        })()
+        .unwrap_or_else(Parsed::Malformed);
+        if !emit(Item { ordinal: line, line, parsed }) {
+            return Ok(());
+        }
+    }
+}
+
+fn to_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}

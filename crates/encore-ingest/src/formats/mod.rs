@@ -1,0 +1,275 @@
+//! The formats: parsing rows into [`Record`]s, and recognising a format from
+//! the first bytes of a file.
+
+mod csv;
+mod json;
+mod tsv;
+
+use std::io::{self, BufRead};
+
+use encore_types::Record;
+
+use crate::{Error, Result};
+
+/// A format Encore reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Last.fm 1K users: one listen per line, six tab-separated fields.
+    Lastfm1k,
+    /// Last.fm 360K users: artist-level play counts.
+    Lastfm360k,
+    /// Million Song Dataset Taste Profile triplets.
+    MsdTriplets,
+    /// ListenBrainz listens, JSON lines or a JSON array.
+    ListenBrainz,
+    /// Spotify streaming-history exports (extended and old).
+    SpotifyHistory,
+    /// Generic CSV with a header.
+    Csv,
+    /// Catalog JSON lines: songs with metadata, no listens.
+    Catalog,
+}
+
+const ALL: [Format; 7] = [
+    Format::Lastfm1k,
+    Format::Lastfm360k,
+    Format::MsdTriplets,
+    Format::ListenBrainz,
+    Format::SpotifyHistory,
+    Format::Csv,
+    Format::Catalog,
+];
+
+/// Options that change how rows become records.
+#[derive(Debug, Clone, Default)]
+pub struct ParseOptions {
+    /// The listener for formats that carry no user name (Spotify exports);
+    /// overrides the file's user names when set.
+    pub user: Option<String>,
+}
+
+/// What one input row turned out to be.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Parsed {
+    /// A valid record.
+    Record(Record),
+    /// A malformed row and why.
+    Malformed(String),
+    /// A valid row without a music listen (e.g. a podcast episode) and why.
+    Ignored(&'static str),
+}
+
+/// One input row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    /// Position in the input's sequence of rows, strictly increasing; the
+    /// resume point of an interrupted import.
+    pub ordinal: u64,
+    /// 1-based line number where the row starts.
+    pub line: u64,
+    /// The row.
+    pub parsed: Parsed,
+}
+
+impl std::str::FromStr for Format {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Format> {
+        ALL.into_iter().find(|f| f.name() == s).ok_or_else(|| Error::UnknownFormat(s.to_string()))
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Format {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Lastfm1k => "lastfm-1k",
+            Format::Lastfm360k => "lastfm-360k",
+            Format::MsdTriplets => "msd-triplets",
+            Format::ListenBrainz => "listenbrainz",
+            Format::SpotifyHistory => "spotify-history",
+            Format::Csv => "csv",
+            Format::Catalog => "catalog",
+        }
+    }
+
+    /// All format names.
+    pub fn names() -> Vec<&'static str> {
+        ALL.iter().map(|f| f.name()).collect()
+    }
+
+    /// Parses `input`, calling `emit` for every row whose ordinal is above
+    /// `skip`, until the input ends or `emit` returns false. An I/O error
+    /// (including a truncated gzip stream) ends the parse with that error;
+    /// the rows before it have been emitted.
+    pub fn parse(
+        self,
+        input: Box<dyn BufRead + Send>,
+        opts: &ParseOptions,
+        skip: u64,
+        emit: &mut dyn FnMut(Item) -> bool,
+    ) -> io::Result<()> {
+        match self {
+            Format::Lastfm1k => tsv::parse(input, skip, emit, |f| tsv::lastfm_1k(f, opts)),
+            Format::Lastfm360k => tsv::parse(input, skip, emit, |f| tsv::lastfm_360k(f, opts)),
+            Format::MsdTriplets => tsv::parse(input, skip, emit, |f| tsv::msd(f, opts)),
+            Format::ListenBrainz => json::parse(input, skip, emit, |v| json::listenbrainz(v, opts)),
+            Format::SpotifyHistory => json::parse(input, skip, emit, |v| json::spotify(v, opts)),
+            Format::Catalog => json::parse(input, skip, emit, json::catalog),
+            Format::Csv => csv::parse(input, skip, emit, opts),
+        }
+    }
+
+    /// Guesses the format of a file from its first bytes (decompressed).
+    pub fn detect(sample: &[u8]) -> Option<Format> {
+        let text = String::from_utf8_lossy(sample);
+        let text = text.trim_start_matches('\u{feff}').trim_start();
+        if text.starts_with('[') || text.starts_with('{') {
+            let head: String = text.chars().take(4096).collect();
+            return if head.contains("\"listened_at\"") {
+                Some(Format::ListenBrainz)
+            } else if head.contains("\"ms_played\"") || head.contains("\"msPlayed\"") {
+                Some(Format::SpotifyHistory)
+            } else if head.contains("\"title\"") && head.contains("\"artist\"") {
+                Some(Format::Catalog)
+            } else {
+                None
+            };
+        }
+        let first = text.lines().find(|l| !l.trim().is_empty())?;
+        let fields: Vec<&str> = first.split('\t').collect();
+        let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        match fields.len() {
+            6 if chrono::DateTime::parse_from_rfc3339(fields[1]).is_ok() => Some(Format::Lastfm1k),
+            4 if numeric(fields[3]) => Some(Format::Lastfm360k),
+            3 if numeric(fields[2]) => Some(Format::MsdTriplets),
+            1 if first.contains(',') => {
+                let lower = first.to_ascii_lowercase();
+                let cols: Vec<&str> = lower.split(',').map(str::trim).collect();
+                (csv::find(&cols, csv::USER).is_some() && csv::find(&cols, csv::ITEM).is_some()).then_some(Format::Csv)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Reads `input` line by line (without the line end and a leading byte-order
+/// mark) and hands non-blank lines above `skip` to `f`.
+pub(crate) fn for_each_line(
+    mut input: impl BufRead,
+    skip: u64,
+    mut f: impl FnMut(u64, &[u8]) -> bool,
+) -> io::Result<()> {
+    let mut buf = Vec::with_capacity(512);
+    let mut line = 0u64;
+    loop {
+        buf.clear();
+        if input.read_until(b'\n', &mut buf)? == 0 {
+            return Ok(());
+        }
+        line += 1;
+        if line <= skip {
+            continue;
+        }
+        let mut s = &buf[..];
+        if line == 1 {
+            s = s.strip_prefix(b"\xef\xbb\xbf").unwrap_or(s);
+        }
+        while let [rest @ .., b'\n' | b'\r'] = s {
+            s = rest;
+        }
+        if s.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if !f(line, s) {
+            return Ok(());
+        }
+    }
+}
+
+/// `Ok(str)` or a reason naming the first invalid byte.
+pub(crate) fn utf8(bytes: &[u8]) -> std::result::Result<&str, String> {
+    std::str::from_utf8(bytes).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1))
+}
+
+/// A MusicBrainz id, lowercased, or a reason it is not one; empty is `None`.
+pub(crate) fn mbid(s: &str) -> std::result::Result<Option<String>, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let ok = s.len() == 36
+        && s.bytes().enumerate().all(|(i, b)| if [8, 13, 18, 23].contains(&i) { b == b'-' } else { b.is_ascii_hexdigit() });
+    if ok {
+        Ok(Some(s.to_ascii_lowercase()))
+    } else {
+        Err(format!("invalid MusicBrainz id {s:?}"))
+    }
+}
+
+/// A Spotify track id in any of its spellings as `spotify:track:ID`.
+pub(crate) fn spotify_uri(s: &str) -> Option<String> {
+    let s = s.trim();
+    let id = s
+        .strip_prefix("spotify:track:")
+        .or_else(|| s.split("open.spotify.com/track/").nth(1).map(|r| r.split(['?', '/']).next().unwrap_or("")))?;
+    (!id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric())).then(|| format!("spotify:track:{id}"))
+}
+
+/// Unix seconds from an RFC 3339 timestamp.
+pub(crate) fn rfc3339(s: &str) -> std::result::Result<i64, String> {
+    chrono::DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.timestamp())
+        .map_err(|_| format!("invalid timestamp {s:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for f in ALL {
+            assert_eq!(f.name().parse::<Format>().unwrap(), f);
+        }
+        assert!("parquet-ish".parse::<Format>().is_err());
+    }
+
+    #[test]
+    fn detects_each_format() {
+        let cases: [(&[u8], Format); 8] = [
+            (b"user_000001\t2009-05-04T23:08:57Z\t\tA\t\tB\n", Format::Lastfm1k),
+            (b"00000c28\t3bd73256-3905-4f3a-97e2-8b341527f805\tbetty\t2137\n", Format::Lastfm360k),
+            (b"b80344d0\tSOAKIMP12A8C130995\t1\n", Format::MsdTriplets),
+            (b"{\"listened_at\": 1, \"track_metadata\": {}}\n", Format::ListenBrainz),
+            (b"[\n  {\n    \"ts\": \"2021-01-01T00:00:00Z\",\n    \"ms_played\": 5", Format::SpotifyHistory),
+            (b"[{\"endTime\":\"2019-02-01 17:45\",\"msPlayed\":1}]", Format::SpotifyHistory),
+            (b"user,item,count\nu,i,3\n", Format::Csv),
+            (b"{\"artist\":\"A\",\"title\":\"T\"}\n", Format::Catalog),
+        ];
+        for (sample, f) in cases {
+            assert_eq!(Format::detect(sample), Some(f), "{}", String::from_utf8_lossy(sample));
+        }
+        assert_eq!(Format::detect(b"just some prose\n"), None);
+    }
+
+    #[test]
+    fn ids_are_validated_and_normalised() {
+        assert_eq!(mbid("").unwrap(), None);
+        assert_eq!(
+            mbid("3BD73256-3905-4F3A-97E2-8B341527F805").unwrap().as_deref(),
+            Some("3bd73256-3905-4f3a-97e2-8b341527f805")
+        );
+        assert!(mbid("3bd73256").is_err());
+        assert_eq!(spotify_uri("https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC?si=x").as_deref(), Some("spotify:track:4uLU6hMCjMI75M1A2tKUQC"));
+        assert_eq!(spotify_uri("spotify:track:abc").as_deref(), Some("spotify:track:abc"));
+        assert_eq!(spotify_uri("spotify:episode:abc"), None);
+        assert_eq!(rfc3339("2009-05-04T23:08:57Z").unwrap(), 1241478537);
+    }
+}

@@ -1,0 +1,115 @@
+//! The SQLite schema and its version.
+
+use rusqlite::Connection;
+
+use crate::{Error, Result};
+
+/// Version of the schema this build writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS artists (
+    id        INTEGER PRIMARY KEY,
+    name      TEXT NOT NULL,
+    norm_name TEXT NOT NULL,
+    mbid      TEXT UNIQUE,
+    genre     TEXT
+);
+CREATE INDEX IF NOT EXISTS artists_norm ON artists(norm_name);
+
+CREATE TABLE IF NOT EXISTS songs (
+    id          INTEGER PRIMARY KEY,
+    artist_id   INTEGER REFERENCES artists(id),
+    title       TEXT NOT NULL,
+    norm_key    TEXT NOT NULL,
+    mbid        TEXT UNIQUE,
+    spotify_uri TEXT UNIQUE,
+    ext_key     TEXT UNIQUE,
+    release     TEXT,
+    genre       TEXT,
+    duration_ms INTEGER,
+    audio_path  TEXT,
+    released    TEXT
+);
+CREATE INDEX IF NOT EXISTS songs_norm ON songs(norm_key);
+CREATE INDEX IF NOT EXISTS songs_artist ON songs(artist_id);
+
+CREATE TABLE IF NOT EXISTS users (
+    id   INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+
+-- One row per listen event. The key is the event's identity: the same user
+-- cannot start the same song twice in one second, so a second copy of the
+-- event (a re-import, an overlapping export) is recognised and ignored.
+CREATE TABLE IF NOT EXISTS listens (
+    user_id   INTEGER NOT NULL,
+    ts        INTEGER NOT NULL,
+    song_id   INTEGER NOT NULL,
+    ms_played INTEGER,
+    skipped   INTEGER,
+    PRIMARY KEY (user_id, ts, song_id)
+) WITHOUT ROWID;
+
+-- Aggregate play counts without timestamps (MSD taste profile, CSV without a
+-- time column). Within one import rows of the same pair are summed; a later
+-- import of another file replaces the count.
+CREATE TABLE IF NOT EXISTS song_counts (
+    user_id   INTEGER NOT NULL,
+    song_id   INTEGER NOT NULL,
+    plays     INTEGER NOT NULL,
+    import_id INTEGER NOT NULL,
+    PRIMARY KEY (user_id, song_id)
+) WITHOUT ROWID;
+
+-- Artist-level play counts (Last.fm 360K), same rules as song_counts.
+CREATE TABLE IF NOT EXISTS artist_counts (
+    user_id   INTEGER NOT NULL,
+    artist_id INTEGER NOT NULL,
+    plays     INTEGER NOT NULL,
+    import_id INTEGER NOT NULL,
+    PRIMARY KEY (user_id, artist_id)
+) WITHOUT ROWID;
+
+-- One row per imported input: its content hash, how far it got (the resume
+-- point), and its counts. Rows and this row are committed together.
+CREATE TABLE IF NOT EXISTS imports (
+    id          INTEGER PRIMARY KEY,
+    key         TEXT NOT NULL UNIQUE,
+    path        TEXT NOT NULL,
+    format      TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    started_at  INTEGER NOT NULL,
+    finished_at INTEGER,
+    lines_done  INTEGER NOT NULL DEFAULT 0,
+    rows_read   INTEGER NOT NULL DEFAULT 0,
+    imported    INTEGER NOT NULL DEFAULT 0,
+    duplicates  INTEGER NOT NULL DEFAULT 0,
+    skipped     INTEGER NOT NULL DEFAULT 0,
+    ignored     INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE IF NOT EXISTS import_errors (
+    import_id INTEGER NOT NULL,
+    file      TEXT NOT NULL,
+    line      INTEGER NOT NULL,
+    reason    TEXT NOT NULL
+);
+"#;
+
+pub(crate) fn prepare(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA cache_size = -65536;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA busy_timeout = 5000;",
+    )?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(Error::SchemaTooNew { got: version, max: SCHEMA_VERSION });
+    }
+    conn.execute_batch(SCHEMA)?;
+    conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))?;
+    Ok(())
+}

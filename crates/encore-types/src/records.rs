@@ -1,0 +1,89 @@
+//! Validated records: what every reader in `encore-ingest` produces and what
+//! `encore-store` writes.
+
+use serde::{Deserialize, Serialize};
+
+/// A play shorter than this many milliseconds is a *short play*: kept in the
+/// store as it is, but counted as a skip, not as a full play, when the
+/// interaction matrix is built (Spotify counts a stream from 30 s on).
+pub const SHORT_PLAY_MS: u32 = 30_000;
+
+/// How a record names an artist.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtistRef {
+    /// Display name as written in the source.
+    pub name: String,
+    /// MusicBrainz artist id, when the source has one.
+    pub mbid: Option<String>,
+}
+
+/// How a record names a song (a recording).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackRef {
+    /// The performing artist.
+    pub artist: ArtistRef,
+    /// Title as written in the source.
+    pub title: String,
+    /// MusicBrainz recording id.
+    pub mbid: Option<String>,
+    /// Spotify track URI (`spotify:track:…`).
+    pub spotify_uri: Option<String>,
+    /// An opaque id from a source that has nothing better, with its namespace
+    /// (`msd:SOAKIMP12A8C130995`, `csv:item42`).
+    pub ext_key: Option<String>,
+    /// Release (album) name.
+    pub release: Option<String>,
+}
+
+/// One song of a catalog file: metadata that arrives without any listen.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CatalogSong {
+    /// The song itself.
+    pub track: TrackRef,
+    /// Genre label, when known.
+    pub genre: Option<String>,
+    /// Length in milliseconds.
+    pub duration_ms: Option<u32>,
+    /// Path of an audio file for the song.
+    pub audio_path: Option<String>,
+    /// Release date, `YYYY-MM-DD`.
+    pub released: Option<String>,
+}
+
+/// One validated input row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    /// A single timestamped listen.
+    Listen {
+        /// The listener's name in the source.
+        user: String,
+        /// When the play started, Unix seconds (UTC).
+        ts: i64,
+        /// What was played.
+        track: TrackRef,
+        /// How long it played, when the source says.
+        ms_played: Option<u32>,
+        /// Whether the listener skipped it, when the source says.
+        skipped: Option<bool>,
+    },
+    /// An aggregate play count of one song by one user (no timestamps).
+    SongCount {
+        /// The listener.
+        user: String,
+        /// The song.
+        track: TrackRef,
+        /// How many plays.
+        plays: u32,
+    },
+    /// An aggregate play count of one artist by one user (Last.fm 360K).
+    ArtistCount {
+        /// The listener.
+        user: String,
+        /// The artist.
+        artist: ArtistRef,
+        /// How many plays.
+        plays: u32,
+    },
+    /// A catalog entry.
+    Catalog(CatalogSong),
+}
