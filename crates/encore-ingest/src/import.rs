@@ -209,10 +209,11 @@ impl Sniff {
             return None;
         }
         let (line, reason) = self.first.clone()?;
-        let hint = guess(path)
-            .filter(|g| *g != format)
-            .map(|g| format!("; it looks like {g}"))
-            .unwrap_or_else(|| "; no known format matches it".into());
+        let hint = match guess(path) {
+            Some(g) if g == format => String::new(),
+            Some(g) => format!("; it looks like {g}"),
+            None => "; no known format matches it".into(),
+        };
         Some(Error::WrongFormat { path: path.to_path_buf(), format: format.name(), rows: self.seen, line, reason, hint })
     }
 }

@@ -1,0 +1,218 @@
+//! Drives the real `encore` binary in temporary data directories.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn encore(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_encore"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("ENCORE_DATA_DIR")
+        .output()
+        .expect("runs encore")
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("stdout is not JSON ({e}): {}\nstderr: {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    })
+}
+
+fn fixture(rel: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/listens").join(rel).display().to_string()
+}
+
+/// Every table's rows, in key order, as text: two stores are the same when
+/// their dumps are.
+fn dump(data: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(data.join("encore.db")).unwrap();
+    let mut out = Vec::new();
+    for (table, order) in [
+        ("users", "id"),
+        ("artists", "id"),
+        ("songs", "id"),
+        ("listens", "user_id, ts, song_id"),
+        ("song_counts", "user_id, song_id"),
+        ("artist_counts", "user_id, artist_id"),
+        ("import_errors", "import_id, line"),
+    ] {
+        let mut st = conn.prepare(&format!("SELECT * FROM {table} ORDER BY {order}")).unwrap();
+        let n = st.column_count();
+        let rows = st
+            .query_map([], |r| {
+                let cols: Vec<String> = (0..n).map(|i| format!("{:?}", r.get_ref(i).unwrap())).collect();
+                Ok(format!("{table}: {}", cols.join("|")))
+            })
+            .unwrap();
+        out.extend(rows.map(Result::unwrap));
+    }
+    let mut st = conn
+        .prepare("SELECT key, status, lines_done, rows_read, imported, duplicates, skipped, ignored FROM imports ORDER BY id")
+        .unwrap();
+    let rows = st
+        .query_map([], |r| {
+            Ok(format!(
+                "imports: {}|{}|{}|{}|{}|{}|{}|{}",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, i64>(6)?,
+                r.get::<_, i64>(7)?
+            ))
+        })
+        .unwrap();
+    out.extend(rows.map(Result::unwrap));
+    out
+}
+
+/// (format, fixture, --user, [rows_read, imported, duplicates, skipped, ignored])
+const CASES: &[(&str, &str, Option<&str>, [u64; 5])] = &[
+    ("lastfm-1k", "lastfm-1k/good.tsv", None, [9, 8, 1, 0, 0]),
+    ("lastfm-1k", "lastfm-1k/malformed.tsv", None, [8, 2, 0, 6, 0]),
+    ("lastfm-1k", "lastfm-1k/latin1.tsv", None, [3, 2, 0, 1, 0]),
+    ("lastfm-1k", "lastfm-1k/truncated.tsv", None, [3, 2, 0, 1, 0]),
+    ("lastfm-1k", "lastfm-1k/empty.tsv", None, [0, 0, 0, 0, 0]),
+    ("lastfm-1k", "lastfm-1k/good.tsv.gz", None, [9, 0, 9, 0, 0]),
+    ("lastfm-360k", "lastfm-360k/sample.tsv", None, [7, 4, 0, 2, 1]),
+    ("msd-triplets", "msd/triplets.tsv", None, [8, 5, 0, 3, 0]),
+    ("listenbrainz", "listenbrainz/listens.jsonl", None, [10, 4, 1, 5, 0]),
+    ("listenbrainz", "listenbrainz/listens-array.json", None, [2, 2, 0, 0, 0]),
+    ("spotify-history", "spotify/Streaming_History_Audio_2023.json", None, [7, 4, 0, 2, 1]),
+    ("spotify-history", "spotify/StreamingHistory0.json", Some("sam"), [3, 2, 0, 1, 0]),
+    // Its complete element is the 2023 export's first: a duplicate.
+    ("spotify-history", "spotify/truncated.json", None, [2, 0, 1, 1, 0]),
+    ("csv", "csv/plays.csv", None, [8, 4, 0, 3, 1]),
+    ("csv", "csv/events.csv", None, [4, 2, 1, 1, 0]),
+    ("catalog", "catalog/catalog.jsonl", None, [5, 2, 0, 3, 0]),
+];
+
+fn run_case(data: &Path, (format, rel, user, _): &(&str, &str, Option<&str>, [u64; 5])) -> Value {
+    let path = fixture(rel);
+    let mut args = vec!["import", "--format", format, path.as_str(), "--json"];
+    if let Some(u) = user {
+        args.extend(["--user", u]);
+    }
+    let out = encore(data, &args);
+    assert!(out.status.success(), "{rel}: {}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    assert_eq!(v["files"].as_array().unwrap().len(), 1);
+    v["files"][0].clone()
+}
+
+#[test]
+fn import_every_fixture_reimport_and_stats() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    for case in CASES {
+        let s = run_case(data, case);
+        let got: Vec<u64> =
+            ["rows_read", "imported", "duplicates", "skipped", "ignored"].iter().map(|k| s[k].as_u64().unwrap()).collect();
+        assert_eq!(got, case.3, "{}", case.1);
+        assert_eq!(s["status"], "imported", "{}", case.1);
+        let errors = s["errors"].as_array().unwrap();
+        assert_eq!(errors.len() as u64, case.3[3], "{}: every malformed row listed", case.1);
+        for e in errors {
+            assert!(e["file"].as_str().unwrap().ends_with(case.1));
+            assert!(e["line"].as_u64().unwrap() >= 1);
+        }
+    }
+    let before = dump(data);
+    for case in CASES {
+        let s = run_case(data, case);
+        assert_eq!(s["status"], "already-imported", "{}", case.1);
+    }
+    assert_eq!(dump(data), before, "re-importing every fixture changed the store");
+
+    let out = encore(data, &["stats", "--json"]);
+    assert!(out.status.success());
+    let st = json(&out);
+    assert_eq!(st["imports"], CASES.len() as u64);
+    assert_eq!(st["listens"], 8 + 2 + 2 + 2 + 4 + 2 + 4 + 2 + 2);
+    assert_eq!(st["artist_count_rows"], 4);
+    assert!(st["songs_matrix"]["density"].as_f64().unwrap() > 0.0);
+    let human = encore(data, &["stats"]);
+    assert!(String::from_utf8_lossy(&human.stdout).contains("plays per (user, song):"));
+}
+
+#[test]
+fn wrong_format_is_refused_and_the_rest_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let lb = fixture("listenbrainz/listens.jsonl");
+    let good = fixture("msd/triplets.tsv");
+    let out = encore(dir.path(), &["import", "--format", "msd-triplets", &lb, &good, "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    assert!(v["failed"][0]["error"].as_str().unwrap().contains("it looks like listenbrainz"), "{v}");
+    assert_eq!(v["files"][0]["imported"], 5);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not look like msd-triplets"), "{err}");
+
+    let out = encore(dir.path(), &["import", "--format", "parquet-ish", &good]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown format"));
+}
+
+#[test]
+fn crash_mid_import_then_rerun_equals_one_clean_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("listens.tsv");
+    let file_s = file.display().to_string();
+    let out = encore(dir.path(), &["gen", "lastfm-1k", "--rows", "30000", "--users", "6", "--out", &file_s]);
+    assert!(out.status.success());
+
+    let clean = dir.path().join("clean");
+    let out = encore(&clean, &["import", "--format", "lastfm-1k", &file_s, "--json"]);
+    assert!(out.status.success());
+
+    // Commit every 4,000 rows and die (abort, as a kill would) after 17,500:
+    // 16,000 rows are committed, 1,500 are in a transaction that is lost.
+    let crashed = dir.path().join("crashed");
+    let out = Command::new(env!("CARGO_BIN_EXE_encore"))
+        .args(["--data-dir", crashed.to_str().unwrap(), "import", "--format", "lastfm-1k", &file_s])
+        .env("ENCORE_IMPORT_COMMIT_ROWS", "4000")
+        .env("ENCORE_TEST_CRASH_AFTER_ROWS", "17500")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the crash hook fired");
+    let partial: i64 = rusqlite::Connection::open(crashed.join("encore.db"))
+        .unwrap()
+        .query_row("SELECT count(*) FROM listens", [], |r| r.get(0))
+        .unwrap();
+    assert!(partial > 0 && partial < 30000, "a partial import is on disk ({partial})");
+
+    let out = encore(&crashed, &["import", "--format", "lastfm-1k", &file_s, "--json"]);
+    assert!(out.status.success());
+    assert_eq!(json(&out)["files"][0]["status"], "resumed");
+    assert_eq!(dump(&crashed), dump(&clean));
+}
+
+#[test]
+fn demo_generates_imports_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["demo", "--users", "40", "--songs", "30", "--clip-seconds", "2", "--no-serve", "--json"];
+    let out = encore(dir.path(), &args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    assert_eq!(v["stats"]["songs"], 30);
+    assert_eq!(v["stats"]["users"], 40);
+    assert!(v["stats"]["listens"].as_u64().unwrap() > 100);
+    let wavs = std::fs::read_dir(dir.path().join("demo/audio")).unwrap().count();
+    assert_eq!(wavs, 30);
+    assert!(dir.path().join("demo/text/articles.jsonl").exists());
+    assert!(v["imports"].as_array().unwrap().iter().all(|s| s["skipped"] == 0));
+
+    let before = dump(dir.path());
+    let again = json(&encore(dir.path(), &args));
+    assert!(again["imports"].as_array().unwrap().iter().all(|s| s["status"] == "already-imported"));
+    assert_eq!(dump(dir.path()), before);
+
+    let human = encore(dir.path(), &["demo", "--users", "40", "--songs", "30", "--clip-seconds", "2", "--no-serve"]);
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("users            40"), "{text}");
+}
