@@ -5,7 +5,7 @@ use std::time::Instant;
 use anyhow::Context;
 use encore_ingest::{import_file, Format, ImportOptions, ImportSummary};
 use encore_sim::{write_world, World, WorldConfig, WorldFiles};
-use encore_store::{StoreStats, Store};
+use encore_store::{Store, StoreStats};
 use serde::Serialize;
 
 use crate::ui;
@@ -45,12 +45,15 @@ struct Report {
 
 pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.songs > 0 && args.users > 0, "--songs and --users must be at least 1");
-    anyhow::ensure!(
-        (1.0..=120.0).contains(&args.clip_seconds),
-        "--clip-seconds must be between 1 and 120"
-    );
+    anyhow::ensure!((1.0..=120.0).contains(&args.clip_seconds), "--clip-seconds must be between 1 and 120");
     let started = Instant::now();
-    let cfg = WorldConfig { users: args.users, songs: args.songs, seed: args.seed, clip_seconds: args.clip_seconds, ..Default::default() };
+    let cfg = WorldConfig {
+        users: args.users,
+        songs: args.songs,
+        seed: args.seed,
+        clip_seconds: args.clip_seconds,
+        ..Default::default()
+    };
     let world = World::generate(&cfg);
     let bar = ui::count_bar(world.songs.len() as u64, "audio clips");
     let files = write_world(&world, &data_dir.join("demo"), &|stage, done, total| {

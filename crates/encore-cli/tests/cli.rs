@@ -17,7 +17,11 @@ fn encore(data: &Path, args: &[&str]) -> Output {
 
 fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("stdout is not JSON ({e}): {}\nstderr: {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
     })
 }
 
@@ -111,8 +115,10 @@ fn import_every_fixture_reimport_and_stats() {
     let data = dir.path();
     for case in CASES {
         let s = run_case(data, case);
-        let got: Vec<u64> =
-            ["rows_read", "imported", "duplicates", "skipped", "ignored"].iter().map(|k| s[k].as_u64().unwrap()).collect();
+        let got: Vec<u64> = ["rows_read", "imported", "duplicates", "skipped", "ignored"]
+            .iter()
+            .map(|k| s[k].as_u64().unwrap())
+            .collect();
         assert_eq!(got, case.3, "{}", case.1);
         assert_eq!(s["status"], "imported", "{}", case.1);
         let errors = s["errors"].as_array().unwrap();

@@ -17,7 +17,9 @@ pub enum Error {
     #[error("unknown format {0:?} (expected one of: {list})", list = crate::Format::names().join(", "))]
     UnknownFormat(String),
     /// The input does not look like the format it was imported as.
-    #[error("{path}: does not look like {format}: the first {rows} rows are all malformed (line {line}: {reason}){hint}")]
+    #[error(
+        "{path}: does not look like {format}: the first {rows} rows are all malformed (line {line}: {reason}){hint}"
+    )]
     WrongFormat {
         /// The input.
         path: PathBuf,

@@ -214,7 +214,14 @@ impl Sniff {
             Some(g) => format!("; it looks like {g}"),
             None => "; no known format matches it".into(),
         };
-        Some(Error::WrongFormat { path: path.to_path_buf(), format: format.name(), rows: self.seen, line, reason, hint })
+        Some(Error::WrongFormat {
+            path: path.to_path_buf(),
+            format: format.name(),
+            rows: self.seen,
+            line,
+            reason,
+            hint,
+        })
     }
 }
 

@@ -126,10 +126,7 @@ fn lastfm_360k_artist_counts() {
     assert_eq!(counts(&s), (7, 4, 0, 2, 1));
     assert_eq!(
         errors(&s),
-        vec![
-            (5, "invalid play count \"zero\"".to_string()),
-            (7, "expected 4 tab-separated fields, got 2".to_string())
-        ]
+        vec![(5, "invalid play count \"zero\"".to_string()), (7, "expected 4 tab-separated fields, got 2".to_string())]
     );
     assert_eq!(count(&store, "artists"), 3, "die Ärzte matched by MusicBrainz id");
     assert_eq!(count(&store, "artist_counts"), 4);
@@ -171,10 +168,8 @@ fn listenbrainz_lines_and_array() {
     assert_eq!(e[4].1, "expected a JSON object");
     // "portishead – GLORY BOX" without ids is the song with the MusicBrainz id.
     assert_eq!(count(&store, "songs"), 3);
-    let spotify: String = store
-        .conn()
-        .query_row("SELECT spotify_uri FROM songs WHERE title = 'Roads'", [], |r| r.get(0))
-        .unwrap();
+    let spotify: String =
+        store.conn().query_row("SELECT spotify_uri FROM songs WHERE title = 'Roads'", [], |r| r.get(0)).unwrap();
     assert_eq!(spotify, "spotify:track:2Fxmhks0bxGSBdJ92vM42m");
 
     let s = import(&mut store, Format::ListenBrainz, "listenbrainz/listens-array.json", None).unwrap();

@@ -68,12 +68,8 @@ pub fn write_lastfm_1k(out: &mut impl Write, rows: u64, users: u32, seed: u64) -
             let artist_name = if a % 50 == 7 { format!("Björn Årtist {a}") } else { format!("Artist {a}") };
             let track_id = if (a * 61 + t) % 8 == 3 { String::new() } else { uuid(2, a * 64 + t) };
             use std::fmt::Write as _;
-            let _ = write!(
-                line,
-                "user_{:06}\t{when}\t{}\t{artist_name}\t{track_id}\tSong {t} of {a}\n",
-                u + 1,
-                uuid(1, a)
-            );
+            let _ =
+                writeln!(line, "user_{:06}\t{when}\t{}\t{artist_name}\t{track_id}\tSong {t} of {a}", u + 1, uuid(1, a));
             if rng.random_range(0..100_000) == 0 {
                 g.malformed += 1;
                 line = if rng.random::<bool>() {

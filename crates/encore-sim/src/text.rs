@@ -77,7 +77,8 @@ pub(crate) fn articles(world: &World) -> Vec<Article> {
         let genre = &GENRES[a.genre];
         let mood = song.map_or(a.mood, |s| world.songs[s].mood);
         let mood_vocab = MOODS[mood].1;
-        let peers: Vec<usize> = world.artists.iter().filter(|b| b.genre == a.genre && b.id != a.id).map(|b| b.id).collect();
+        let peers: Vec<usize> =
+            world.artists.iter().filter(|b| b.genre == a.genre && b.id != a.id).map(|b| b.id).collect();
         let n_related = rng.random_range(1..=3).min(peers.len());
         let related: Vec<usize> = peers.choose_multiple(&mut rng, n_related).copied().collect();
         let others: Vec<usize> = world.artists.iter().filter(|b| b.genre != a.genre).map(|b| b.id).collect();
@@ -95,7 +96,9 @@ pub(crate) fn articles(world: &World) -> Vec<Article> {
                 ));
                 format!("Review: {} – {t}", a.name)
             }
-            None => format!("{}: {} {} sounds", a.name, genre.vocab[rng.random_range(0..genre.vocab.len())], mood_vocab[0]),
+            None => {
+                format!("{}: {} {} sounds", a.name, genre.vocab[rng.random_range(0..genre.vocab.len())], mood_vocab[0])
+            }
         };
         for _ in 0..rng.random_range(2..4) {
             sentences.push(sentence_about(&mut rng, &a.name, genre.vocab, mood_vocab));

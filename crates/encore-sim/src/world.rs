@@ -34,22 +34,86 @@ pub struct Genre {
 
 /// The genres of the demo world.
 pub const GENRES: &[Genre] = &[
-    Genre { name: "techno", tempo: (124.0, 135.0), p_major: 0.3, level_db: -11.0, drums: true, four_on_floor: true, brightness: 0.8,
-        vocab: &["hypnotic", "relentless", "industrial", "pounding", "minimal", "warehouse", "driving", "mechanical"] },
-    Genre { name: "house", tempo: (118.0, 126.0), p_major: 0.7, level_db: -12.0, drums: true, four_on_floor: true, brightness: 0.6,
-        vocab: &["groovy", "soulful", "funky", "uplifting", "disco", "warm", "danceable", "bouncy"] },
-    Genre { name: "hiphop", tempo: (84.0, 98.0), p_major: 0.35, level_db: -12.0, drums: true, four_on_floor: false, brightness: 0.4,
-        vocab: &["gritty", "laidback", "boombap", "lyrical", "streetwise", "jazzy", "head-nodding", "raw"] },
-    Genre { name: "rock", tempo: (110.0, 150.0), p_major: 0.65, level_db: -13.0, drums: true, four_on_floor: false, brightness: 0.9,
-        vocab: &["distorted", "anthemic", "raucous", "guitar-driven", "loud", "rebellious", "riffy", "energetic"] },
-    Genre { name: "folk", tempo: (76.0, 104.0), p_major: 0.75, level_db: -18.0, drums: false, four_on_floor: false, brightness: 0.35,
-        vocab: &["acoustic", "earnest", "pastoral", "intimate", "rustic", "storytelling", "gentle", "homespun"] },
-    Genre { name: "jazz", tempo: (100.0, 140.0), p_major: 0.55, level_db: -19.0, drums: true, four_on_floor: false, brightness: 0.3,
-        vocab: &["swinging", "improvised", "smoky", "sophisticated", "brassy", "virtuosic", "cool", "syncopated"] },
-    Genre { name: "ambient", tempo: (60.0, 80.0), p_major: 0.5, level_db: -22.0, drums: false, four_on_floor: false, brightness: 0.1,
-        vocab: &["ethereal", "spacious", "drifting", "meditative", "atmospheric", "glacial", "serene", "textural"] },
-    Genre { name: "metal", tempo: (150.0, 190.0), p_major: 0.15, level_db: -10.0, drums: true, four_on_floor: false, brightness: 1.0,
-        vocab: &["crushing", "brutal", "heavy", "thunderous", "aggressive", "shredding", "dark", "furious"] },
+    Genre {
+        name: "techno",
+        tempo: (124.0, 135.0),
+        p_major: 0.3,
+        level_db: -11.0,
+        drums: true,
+        four_on_floor: true,
+        brightness: 0.8,
+        vocab: &["hypnotic", "relentless", "industrial", "pounding", "minimal", "warehouse", "driving", "mechanical"],
+    },
+    Genre {
+        name: "house",
+        tempo: (118.0, 126.0),
+        p_major: 0.7,
+        level_db: -12.0,
+        drums: true,
+        four_on_floor: true,
+        brightness: 0.6,
+        vocab: &["groovy", "soulful", "funky", "uplifting", "disco", "warm", "danceable", "bouncy"],
+    },
+    Genre {
+        name: "hiphop",
+        tempo: (84.0, 98.0),
+        p_major: 0.35,
+        level_db: -12.0,
+        drums: true,
+        four_on_floor: false,
+        brightness: 0.4,
+        vocab: &["gritty", "laidback", "boombap", "lyrical", "streetwise", "jazzy", "head-nodding", "raw"],
+    },
+    Genre {
+        name: "rock",
+        tempo: (110.0, 150.0),
+        p_major: 0.65,
+        level_db: -13.0,
+        drums: true,
+        four_on_floor: false,
+        brightness: 0.9,
+        vocab: &["distorted", "anthemic", "raucous", "guitar-driven", "loud", "rebellious", "riffy", "energetic"],
+    },
+    Genre {
+        name: "folk",
+        tempo: (76.0, 104.0),
+        p_major: 0.75,
+        level_db: -18.0,
+        drums: false,
+        four_on_floor: false,
+        brightness: 0.35,
+        vocab: &["acoustic", "earnest", "pastoral", "intimate", "rustic", "storytelling", "gentle", "homespun"],
+    },
+    Genre {
+        name: "jazz",
+        tempo: (100.0, 140.0),
+        p_major: 0.55,
+        level_db: -19.0,
+        drums: true,
+        four_on_floor: false,
+        brightness: 0.3,
+        vocab: &["swinging", "improvised", "smoky", "sophisticated", "brassy", "virtuosic", "cool", "syncopated"],
+    },
+    Genre {
+        name: "ambient",
+        tempo: (60.0, 80.0),
+        p_major: 0.5,
+        level_db: -22.0,
+        drums: false,
+        four_on_floor: false,
+        brightness: 0.1,
+        vocab: &["ethereal", "spacious", "drifting", "meditative", "atmospheric", "glacial", "serene", "textural"],
+    },
+    Genre {
+        name: "metal",
+        tempo: (150.0, 190.0),
+        p_major: 0.15,
+        level_db: -10.0,
+        drums: true,
+        four_on_floor: false,
+        brightness: 1.0,
+        vocab: &["crushing", "brutal", "heavy", "thunderous", "aggressive", "shredding", "dark", "furious"],
+    },
 ];
 
 /// Moods, with the words used for them.
@@ -235,7 +299,7 @@ impl World {
                 let genre = if id < GENRES.len() { id } else { rng.random_range(0..GENRES.len()) };
                 Artist {
                     id,
-                    name: unique(&mut rng, &mut seen, |r| names::artist(r)),
+                    name: unique(&mut rng, &mut seen, names::artist),
                     mbid: names::mbid(&mut rng),
                     genre,
                     // Zipf-like popularity by a random rank.
@@ -263,10 +327,13 @@ impl World {
                 } else {
                     let total: f64 = artists.iter().map(|a| a.popularity.sqrt()).sum();
                     let mut x = rng.random::<f64>() * total;
-                    artists.iter().position(|a| {
-                        x -= a.popularity.sqrt();
-                        x <= 0.0
-                    }).unwrap_or(n_artists - 1)
+                    artists
+                        .iter()
+                        .position(|a| {
+                            x -= a.popularity.sqrt();
+                            x <= 0.0
+                        })
+                        .unwrap_or(n_artists - 1)
                 };
                 let a = &artists[artist];
                 let g = &GENRES[a.genre];
@@ -279,7 +346,7 @@ impl World {
                 Song {
                     id,
                     artist,
-                    title: unique(&mut rng, &mut titles, |r| names::title(r)),
+                    title: unique(&mut rng, &mut titles, names::title),
                     mbid: names::mbid(&mut rng),
                     genre: a.genre,
                     mood: if rng.random::<f32>() < 0.8 { a.mood } else { rng.random_range(0..MOODS.len()) },
@@ -335,12 +402,16 @@ fn weighted<'a, T>(rng: &mut impl Rng, items: &'a [T], weight: impl Fn(&T) -> f6
 /// Sessions over the window: a user picks a genre by taste, an artist by
 /// popularity, a song by its popularity; favourites come back; a song far
 /// from the user's taste is often skipped.
-fn simulate_listens(cfg: &WorldConfig, artists: &[Artist], songs: &[Song], users: &[User], rng: &mut ChaCha8Rng) -> Vec<Listen> {
+fn simulate_listens(
+    cfg: &WorldConfig,
+    artists: &[Artist],
+    songs: &[Song],
+    users: &[User],
+    rng: &mut ChaCha8Rng,
+) -> Vec<Listen> {
     let activity = LogNormal::new(4.4, 0.8).expect("valid lognormal");
-    let playable: Vec<Vec<usize>> = artists
-        .iter()
-        .map(|a| a.songs.iter().copied().filter(|&s| !songs[s].new_release).collect())
-        .collect();
+    let playable: Vec<Vec<usize>> =
+        artists.iter().map(|a| a.songs.iter().copied().filter(|&s| !songs[s].new_release).collect()).collect();
     let by_genre: Vec<Vec<usize>> = (0..GENRES.len())
         .map(|g| artists.iter().filter(|a| a.genre == g && !playable[a.id].is_empty()).map(|a| a.id).collect())
         .collect();
@@ -366,7 +437,8 @@ fn simulate_listens(cfg: &WorldConfig, artists: &[Artist], songs: &[Song], users
                 let fit = u.taste[s.genre];
                 let skipped = rng.random::<f64>() < 0.45 * (1.0 - fit).powi(3) + 0.03;
                 let full_ms = (cfg.clip_seconds.max(1.0) * 1000.0) as u32 * 20; // nominal song length
-                let ms_played = if skipped { rng.random_range(2_000..25_000) } else { full_ms - rng.random_range(0..5_000) };
+                let ms_played =
+                    if skipped { rng.random_range(2_000..25_000) } else { full_ms - rng.random_range(0..5_000) };
                 out.push(Listen { user: u.id, song, ts, ms_played, skipped });
                 if !skipped && fit > 0.3 && rng.random::<f32>() < 0.15 && favourites.len() < 20 {
                     favourites.push(song);

@@ -90,7 +90,12 @@ pub fn write_world(world: &World, dir: &Path, progress: &(dyn Fn(&str, u64, u64)
     world.songs.par_iter().try_for_each(|s| -> Result<()> {
         let path = audio_dir.join(format!("{:05}.wav", s.id));
         let clip = render_clip(s, cfg.clip_seconds, cfg.sample_rate, cfg.seed);
-        let spec = hound::WavSpec { channels: 1, sample_rate: cfg.sample_rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: cfg.sample_rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
         let wav_err = |e| Error::Wav { path: path.clone(), source: e };
         let mut w = hound::WavWriter::new(create(&path)?, spec).map_err(wav_err)?;
         for x in clip {
@@ -106,13 +111,17 @@ pub fn write_world(world: &World, dir: &Path, progress: &(dyn Fn(&str, u64, u64)
     let mut w = create(&catalog)?;
     for s in &world.songs {
         let a = &world.artists[s.artist];
-        line(&mut w, &catalog, &json!({
-            "artist": a.name, "artist_mbid": a.mbid, "title": s.title, "mbid": s.mbid,
-            "spotify_uri": format!("spotify:track:{}", spotify_id(cfg.seed, s.id)),
-            "genre": GENRES[s.genre].name, "duration_ms": (cfg.clip_seconds * 1000.0) as u32,
-            "audio": audio_dir.join(format!("{:05}.wav", s.id)).display().to_string(),
-            "released": s.released,
-        }))?;
+        line(
+            &mut w,
+            &catalog,
+            &json!({
+                "artist": a.name, "artist_mbid": a.mbid, "title": s.title, "mbid": s.mbid,
+                "spotify_uri": format!("spotify:track:{}", spotify_id(cfg.seed, s.id)),
+                "genre": GENRES[s.genre].name, "duration_ms": (cfg.clip_seconds * 1000.0) as u32,
+                "audio": audio_dir.join(format!("{:05}.wav", s.id)).display().to_string(),
+                "released": s.released,
+            }),
+        )?;
     }
     finish(w, &catalog)?;
 
@@ -171,7 +180,8 @@ pub fn write_world(world: &World, dir: &Path, progress: &(dyn Fn(&str, u64, u64)
         None
     } else {
         let mut w = create(&spotify_path)?;
-        serde_json::to_writer_pretty(&mut w, &sp_entries).map_err(|e| Error::Io { path: spotify_path.clone(), source: e.into() })?;
+        serde_json::to_writer_pretty(&mut w, &sp_entries)
+            .map_err(|e| Error::Io { path: spotify_path.clone(), source: e.into() })?;
         finish(w, &spotify_path)?;
         Some(spotify_path)
     };
@@ -188,7 +198,11 @@ pub fn write_world(world: &World, dir: &Path, progress: &(dyn Fn(&str, u64, u64)
             let p = html_dir.join(format!("{k:05}.html"));
             fs::write(&p, html(a)).map_err(|e| Error::Io { path: p, source: e })?;
         } else {
-            line(&mut w, &articles_path, &json!({ "url": a.url, "title": a.title, "text": a.text, "published": a.published }))?;
+            line(
+                &mut w,
+                &articles_path,
+                &json!({ "url": a.url, "title": a.title, "text": a.text, "published": a.published }),
+            )?;
         }
     }
     finish(w, &articles_path)?;
@@ -197,8 +211,13 @@ pub fn write_world(world: &World, dir: &Path, progress: &(dyn Fn(&str, u64, u64)
     progress("ground truth", 0, 1);
     let world_json = truth_dir.join("world.json");
     let mut w = create(&world_json)?;
-    let genres: Vec<_> = GENRES.iter().map(|g| json!({ "name": g.name, "tempo": [g.tempo.0, g.tempo.1], "p_major": g.p_major,
-        "level_db": g.level_db, "drums": g.drums, "vocab": g.vocab })).collect();
+    let genres: Vec<_> = GENRES
+        .iter()
+        .map(|g| {
+            json!({ "name": g.name, "tempo": [g.tempo.0, g.tempo.1], "p_major": g.p_major,
+        "level_db": g.level_db, "drums": g.drums, "vocab": g.vocab })
+        })
+        .collect();
     let moods: Vec<_> = MOODS.iter().map(|(m, v)| json!({ "name": m, "vocab": v })).collect();
     serde_json::to_writer_pretty(&mut w, &json!({ "config": cfg, "genres": genres, "moods": moods }))
         .map_err(|e| Error::Io { path: world_json.clone(), source: e.into() })?;
@@ -206,20 +225,28 @@ pub fn write_world(world: &World, dir: &Path, progress: &(dyn Fn(&str, u64, u64)
     let songs_path = truth_dir.join("songs.jsonl");
     let mut w = create(&songs_path)?;
     for s in &world.songs {
-        line(&mut w, &songs_path, &json!({
-            "id": s.id, "mbid": s.mbid, "artist": world.artists[s.artist].name, "title": s.title,
-            "genre": GENRES[s.genre].name, "mood": MOODS[s.mood].0, "tempo_bpm": s.tempo,
-            "key": KEY_NAMES[s.key as usize], "mode": if s.major { "major" } else { "minor" },
-            "rms_dbfs": s.level_db, "new_release": s.new_release, "released": s.released,
-            "audio": audio_dir.join(format!("{:05}.wav", s.id)).display().to_string(),
-        }))?;
+        line(
+            &mut w,
+            &songs_path,
+            &json!({
+                "id": s.id, "mbid": s.mbid, "artist": world.artists[s.artist].name, "title": s.title,
+                "genre": GENRES[s.genre].name, "mood": MOODS[s.mood].0, "tempo_bpm": s.tempo,
+                "key": KEY_NAMES[s.key as usize], "mode": if s.major { "major" } else { "minor" },
+                "rms_dbfs": s.level_db, "new_release": s.new_release, "released": s.released,
+                "audio": audio_dir.join(format!("{:05}.wav", s.id)).display().to_string(),
+            }),
+        )?;
     }
     finish(w, &songs_path)?;
     let artists_path = truth_dir.join("artists.jsonl");
     let mut w = create(&artists_path)?;
     for a in &world.artists {
-        line(&mut w, &artists_path, &json!({ "id": a.id, "name": a.name, "mbid": a.mbid, "genre": GENRES[a.genre].name,
-            "mood": MOODS[a.mood].0, "popularity": a.popularity, "songs": a.songs }))?;
+        line(
+            &mut w,
+            &artists_path,
+            &json!({ "id": a.id, "name": a.name, "mbid": a.mbid, "genre": GENRES[a.genre].name,
+            "mood": MOODS[a.mood].0, "popularity": a.popularity, "songs": a.songs }),
+        )?;
     }
     finish(w, &artists_path)?;
     let users_path = truth_dir.join("users.jsonl");
@@ -234,10 +261,14 @@ pub fn write_world(world: &World, dir: &Path, progress: &(dyn Fn(&str, u64, u64)
     let mut w = create(&truth_articles)?;
     for a in &arts {
         let name = |i: usize| world.artists[i].name.clone();
-        line(&mut w, &truth_articles, &json!({ "url": a.url, "about": name(a.about),
+        line(
+            &mut w,
+            &truth_articles,
+            &json!({ "url": a.url, "about": name(a.about),
             "song": a.song.map(|s| world.songs[s].title.clone()),
             "related": a.related.iter().map(|&r| name(r)).collect::<Vec<_>>(),
-            "contrast": a.contrast.map(name) }))?;
+            "contrast": a.contrast.map(name) }),
+        )?;
     }
     finish(w, &truth_articles)?;
 

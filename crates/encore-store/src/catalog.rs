@@ -53,8 +53,7 @@ impl Catalog {
                 c.artist_mbid.insert(m, id);
             }
         }
-        let mut st =
-            conn.prepare("SELECT id, norm_key, mbid, spotify_uri, ext_key FROM songs ORDER BY id")?;
+        let mut st = conn.prepare("SELECT id, norm_key, mbid, spotify_uri, ext_key FROM songs ORDER BY id")?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             let id: i64 = r.get(0)?;
@@ -105,8 +104,7 @@ impl Catalog {
             if let Some(e) = self.artist_norm.get_mut(&norm) {
                 if a.mbid.is_none() || !e.has_mbid {
                     if let Some(m) = &a.mbid {
-                        conn.prepare_cached("UPDATE artists SET mbid = ?1 WHERE id = ?2")?
-                            .execute(params![m, e.id])?;
+                        conn.prepare_cached("UPDATE artists SET mbid = ?1 WHERE id = ?2")?.execute(params![m, e.id])?;
                         e.has_mbid = true;
                         self.artist_mbid.insert(m.clone(), e.id);
                     }
@@ -114,7 +112,8 @@ impl Catalog {
                 }
             }
         }
-        let name = if a.name.trim().is_empty() { a.mbid.clone().unwrap_or_default() } else { a.name.trim().to_string() };
+        let name =
+            if a.name.trim().is_empty() { a.mbid.clone().unwrap_or_default() } else { a.name.trim().to_string() };
         conn.prepare_cached("INSERT INTO artists (name, norm_name, mbid) VALUES (?1, ?2, ?3)")?
             .execute(params![name, norm, a.mbid])?;
         let id = conn.last_insert_rowid();

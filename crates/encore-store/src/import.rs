@@ -178,7 +178,8 @@ impl Store {
                 })
             },
         )?;
-        let mut st = self.conn.prepare("SELECT file, line, reason FROM import_errors WHERE import_id = ?1 ORDER BY line")?;
+        let mut st =
+            self.conn.prepare("SELECT file, line, reason FROM import_errors WHERE import_id = ?1 ORDER BY line")?;
         rec.issues = st
             .query_map([id], |r| Ok(RowIssue { file: r.get(0)?, line: r.get::<_, i64>(1)? as u64, reason: r.get(2)? }))?
             .collect::<rusqlite::Result<_>>()?;
@@ -296,21 +297,23 @@ impl ImportSession<'_> {
     fn save_progress(&mut self, lines_done: u64, status: &str) -> Result<()> {
         let c = self.counts;
         self.lines_done = lines_done;
-        self.store.conn.prepare_cached(
-            "UPDATE imports SET status = ?2, lines_done = ?3, rows_read = ?4, imported = ?5, duplicates = ?6,
+        self.store
+            .conn
+            .prepare_cached(
+                "UPDATE imports SET status = ?2, lines_done = ?3, rows_read = ?4, imported = ?5, duplicates = ?6,
                skipped = ?7, ignored = ?8, finished_at = CASE WHEN ?2 = 'done' THEN ?9 END WHERE id = ?1",
-        )?
-        .execute(params![
-            self.id,
-            status,
-            lines_done as i64,
-            c.rows_read as i64,
-            c.imported as i64,
-            c.duplicates as i64,
-            c.skipped as i64,
-            c.ignored as i64,
-            now()
-        ])?;
+            )?
+            .execute(params![
+                self.id,
+                status,
+                lines_done as i64,
+                c.rows_read as i64,
+                c.imported as i64,
+                c.duplicates as i64,
+                c.skipped as i64,
+                c.ignored as i64,
+                now()
+            ])?;
         Ok(())
     }
 }

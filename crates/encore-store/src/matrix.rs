@@ -135,9 +135,12 @@ impl IdIndex {
 
 type Entry = (u32, f32, u32, i64);
 
+/// A stream of `(user id, entry)` rows ordered by user id.
+type Source<'a> = Box<dyn Iterator<Item = Result<(i64, Entry)>> + 'a>;
+
 /// Streams `(user_id, entry)` rows of several queries ordered by user id and
 /// merges them into CSR rows.
-fn build(users: &IdIndex, items: Vec<i64>, sources: &mut [Box<dyn Iterator<Item = Result<(i64, Entry)>> + '_>]) -> Result<Interactions> {
+fn build(users: &IdIndex, items: Vec<i64>, sources: &mut [Source<'_>]) -> Result<Interactions> {
     let mut b = InteractionsBuilder::new(users.ids.clone(), items);
     let mut heads: Vec<Option<(i64, Entry)>> = Vec::with_capacity(sources.len());
     for s in sources.iter_mut() {
@@ -145,8 +148,7 @@ fn build(users: &IdIndex, items: Vec<i64>, sources: &mut [Box<dyn Iterator<Item 
     }
     let mut row: Vec<Entry> = Vec::new();
     let mut next_row = 0usize;
-    loop {
-        let Some(user) = heads.iter().flatten().map(|h| h.0).min() else { break };
+    while let Some(user) = heads.iter().flatten().map(|h| h.0).min() {
         row.clear();
         for (k, s) in sources.iter_mut().enumerate() {
             while let Some((u, e)) = heads[k] {
@@ -181,9 +183,8 @@ impl Store {
     pub fn interactions(&self) -> Result<Interactions> {
         let users = IdIndex::load(self, "users")?;
         let songs = IdIndex::load(self, "songs")?;
-        let mut listens = self.conn.prepare(
-            "SELECT user_id, song_id, ts, ms_played, skipped FROM listens ORDER BY user_id",
-        )?;
+        let mut listens =
+            self.conn.prepare("SELECT user_id, song_id, ts, ms_played, skipped FROM listens ORDER BY user_id")?;
         let mut counts = self.conn.prepare("SELECT user_id, song_id, plays FROM song_counts ORDER BY user_id")?;
         let l = listens.query_map([], |r| {
             let ms: Option<i64> = r.get(3)?;
@@ -192,10 +193,9 @@ impl Store {
             let full = !(skipped == Some(true) || short);
             Ok((r.get::<_, i64>(0)?, (songs.get(r.get(1)?), full as u8 as f32, (!full) as u32, r.get(2)?)))
         })?;
-        let c = counts.query_map([], |r| {
-            Ok((r.get::<_, i64>(0)?, (songs.get(r.get(1)?), r.get::<_, i64>(2)? as f32, 0, 0)))
-        })?;
-        let mut sources: Vec<Box<dyn Iterator<Item = Result<(i64, Entry)>>>> =
+        let c = counts
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, (songs.get(r.get(1)?), r.get::<_, i64>(2)? as f32, 0, 0))))?;
+        let mut sources: Vec<Source<'_>> =
             vec![Box::new(l.map(|r| r.map_err(Into::into))), Box::new(c.map(|r| r.map_err(Into::into)))];
         build(&users, songs.ids.clone(), &mut sources)
     }
@@ -226,7 +226,7 @@ impl Store {
         };
         let sc = song_counts.query_map([], agg)?;
         let ac = artist_counts.query_map([], agg)?;
-        let mut sources: Vec<Box<dyn Iterator<Item = Result<(i64, Entry)>>>> = vec![
+        let mut sources: Vec<Source<'_>> = vec![
             Box::new(l.map(|r| r.map_err(Into::into))),
             Box::new(sc.map(|r| r.map_err(Into::into))),
             Box::new(ac.map(|r| r.map_err(Into::into))),

@@ -27,10 +27,8 @@ pub struct ArtifactHeader {
 impl ArtifactHeader {
     /// A header for `kind` at `format_version`, stamped now.
     pub fn new(kind: &str, format_version: u32) -> Self {
-        let created_unix = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+        let created_unix =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         Self {
             magic: ARTIFACT_MAGIC.to_string(),
             kind: kind.to_string(),

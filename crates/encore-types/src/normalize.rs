@@ -13,10 +13,7 @@ pub fn normalize_name(s: &str) -> String {
     if s.is_ascii() {
         push_folded(&mut out, s.chars());
     } else {
-        push_folded(
-            &mut out,
-            s.nfkd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_lowercase),
-        );
+        push_folded(&mut out, s.nfkd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_lowercase));
     }
     out
 }

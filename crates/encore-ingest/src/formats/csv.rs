@@ -93,7 +93,8 @@ pub(super) fn parse(
                 "" => None,
                 c => Some(c.parse::<u32>().map_err(|_| format!("invalid count {c:?}"))?),
             };
-            let mut track = TrackRef { artist: ArtistRef { name: artist.to_string(), mbid: None }, ..Default::default() };
+            let mut track =
+                TrackRef { artist: ArtistRef { name: artist.to_string(), mbid: None }, ..Default::default() };
             if let Some(uri) = spotify_uri(item) {
                 track.spotify_uri = Some(uri);
             } else if let Ok(Some(m)) = mbid(item) {
@@ -113,7 +114,10 @@ pub(super) fn parse(
                 },
                 t => {
                     if count.is_some_and(|c| c != 1) {
-                        return Err(format!("count {} with a timestamp: a timed row is one listen", count.unwrap_or(0)));
+                        return Err(format!(
+                            "count {} with a timestamp: a timed row is one listen",
+                            count.unwrap_or(0)
+                        ));
                     }
                     let ts = match t.parse::<i64>() {
                         Ok(n) if n > 100_000_000_000 => n / 1000,

@@ -198,7 +198,9 @@ fn opt_int(v: &Value, key: &str) -> std::result::Result<Option<i64>, String> {
     match v.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| format!("{key}: expected an integer, got {n}")),
-        Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| format!("{key}: expected an integer, got {s:?}")),
+        Some(Value::String(s)) => {
+            s.trim().parse().map(Some).map_err(|_| format!("{key}: expected an integer, got {s:?}"))
+        }
         Some(other) => Err(format!("{key}: expected an integer, got {other}")),
     }
 }
@@ -346,7 +348,10 @@ pub(super) fn catalog(bytes: &[u8]) -> Row {
     }
     Ok(Parsed::Record(Record::Catalog(CatalogSong {
         track: TrackRef {
-            artist: ArtistRef { name: c.artist.trim().to_string(), mbid: mbid(c.artist_mbid.as_deref().unwrap_or(""))? },
+            artist: ArtistRef {
+                name: c.artist.trim().to_string(),
+                mbid: mbid(c.artist_mbid.as_deref().unwrap_or(""))?,
+            },
             title: c.title.trim().to_string(),
             mbid: mbid(c.mbid.as_deref().unwrap_or(""))?,
             spotify_uri: c.spotify_uri.as_deref().and_then(spotify_uri),
@@ -366,9 +371,15 @@ mod tests {
 
     fn run(data: &str, skip: u64) -> Vec<Item> {
         let mut out = Vec::new();
-        parse(Box::new(io::Cursor::new(data.as_bytes().to_vec())), skip, &mut |i| { out.push(i); true }, |b| {
-            object(b).map(|v| Parsed::Ignored(if v.get("x").is_some() { "x" } else { "other" }))
-        })
+        parse(
+            Box::new(io::Cursor::new(data.as_bytes().to_vec())),
+            skip,
+            &mut |i| {
+                out.push(i);
+                true
+            },
+            |b| object(b).map(|v| Parsed::Ignored(if v.get("x").is_some() { "x" } else { "other" })),
+        )
         .unwrap();
         out
     }
