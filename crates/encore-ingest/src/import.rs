@@ -105,6 +105,7 @@ pub fn import_file(
         ImportStart::Resume(s) => (s, ImportStatus::Resumed),
     };
     let skip = session.lines_done();
+    tracing::info!(file = %file, format = %format, resume_after = skip, "import started");
     let total = std::fs::metadata(path).map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?.len();
     let counter = Arc::new(AtomicU64::new(0));
     let input = open_input(path, counter.clone())?;
@@ -154,6 +155,7 @@ pub fn import_file(
     let rec = session.finish(last)?;
     let mut s = summary(&file, format, status, rec.counts, rec.issues, opts);
     s.seconds = started.elapsed().as_secs_f64();
+    tracing::info!(file = %file, rows = s.rows_read, imported = s.imported, skipped = s.skipped, seconds = s.seconds, "import finished");
     Ok(s)
 }
 
@@ -270,6 +272,7 @@ impl Writer<'_, '_> {
             // refused file leaves nothing behind.
             if self.since_commit >= self.opts.commit_rows && self.sniff.full() {
                 self.session.checkpoint(self.last)?;
+                tracing::debug!(rows = self.last, "checkpoint committed");
                 self.since_commit = 0;
             }
         }

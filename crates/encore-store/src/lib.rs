@@ -64,6 +64,7 @@ impl Store {
         let path = dir.join(DB_FILE);
         let conn = Connection::open(&path).map_err(|e| Error::Open { path: path.clone(), source: e })?;
         schema::prepare(&conn)?;
+        tracing::debug!(path = %path.display(), "store opened");
         Ok(Store { conn, dir })
     }
 

@@ -113,3 +113,18 @@ pub(crate) fn prepare(conn: &Connection) -> Result<()> {
     conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("encore.db")).unwrap();
+        prepare(&conn).unwrap();
+        prepare(&conn).unwrap(); // reopening the same version is fine
+        conn.execute_batch(&format!("PRAGMA user_version = {};", SCHEMA_VERSION + 1)).unwrap();
+        assert!(matches!(prepare(&conn), Err(Error::SchemaTooNew { .. })));
+    }
+}

@@ -1,0 +1,84 @@
+//! The streamed, merged CSR build against the obvious aggregation.
+
+use std::collections::BTreeMap;
+
+use encore_store::{ImportStart, Store};
+use encore_types::{ArtistRef, Record, TrackRef, SHORT_PLAY_MS};
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+enum Ev {
+    Listen { user: u8, song: u8, ts: i64, ms: Option<u32>, skipped: Option<bool> },
+    Count { user: u8, song: u8, plays: u32 },
+}
+
+fn ev() -> impl Strategy<Value = Ev> {
+    prop_oneof![
+        3 => (0u8..6, 0u8..8, 0i64..50, proptest::option::of(0u32..60_000), proptest::option::of(any::<bool>()))
+            .prop_map(|(user, song, ts, ms, skipped)| Ev::Listen { user, song, ts, ms, skipped }),
+        1 => (0u8..6, 0u8..8, 1u32..20).prop_map(|(user, song, plays)| Ev::Count { user, song, plays }),
+    ]
+}
+
+fn track(song: u8) -> TrackRef {
+    TrackRef {
+        artist: ArtistRef { name: format!("Artist {}", song % 3), mbid: None },
+        title: format!("Song {song}"),
+        ..Default::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn csr_matches_naive_aggregation(events in proptest::collection::vec(ev(), 0..80)) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let ImportStart::Fresh(mut s) = store.begin_import("k", "mem", "test").unwrap() else { panic!() };
+        // Naive model: (user name, song title) -> (plays, skips, last ts).
+        let mut want: BTreeMap<(String, String), (f32, u32, i64)> = BTreeMap::new();
+        let mut seen_events = std::collections::HashSet::new();
+        let mut counts: BTreeMap<(String, String), u32> = BTreeMap::new();
+        for e in &events {
+            match e {
+                Ev::Listen { user, song, ts, ms, skipped } => {
+                    let (u, t) = (format!("u{user}"), format!("Song {song}"));
+                    s.write(&Record::Listen { user: u.clone(), ts: *ts, track: track(*song), ms_played: *ms, skipped: *skipped }).unwrap();
+                    if !seen_events.insert((u.clone(), *ts, t.clone())) {
+                        continue; // the same event twice is one event
+                    }
+                    let full = *skipped != Some(true) && ms.is_none_or(|m| m >= SHORT_PLAY_MS);
+                    let w = want.entry((u, t)).or_insert((0.0, 0, 0));
+                    if full { w.0 += 1.0 } else { w.1 += 1 }
+                    w.2 = w.2.max(*ts);
+                }
+                Ev::Count { user, song, plays } => {
+                    let (u, t) = (format!("u{user}"), format!("Song {song}"));
+                    s.write(&Record::SongCount { user: u.clone(), track: track(*song), plays: *plays }).unwrap();
+                    *counts.entry((u, t)).or_default() += plays;
+                }
+            }
+        }
+        for (k, c) in counts {
+            want.entry(k).or_insert((0.0, 0, 0)).0 += c as f32;
+        }
+        s.finish(events.len() as u64).unwrap();
+
+        let m = store.interactions().unwrap();
+        m.validate().unwrap();
+        let name = |table: &str, id: i64| -> String {
+            let col = if table == "users" { "name" } else { "title" };
+            store.conn().query_row(&format!("SELECT {col} FROM {table} WHERE id = ?1"), [id], |r| r.get(0)).unwrap()
+        };
+        let mut got = BTreeMap::new();
+        for u in 0..m.n_users() {
+            let row = m.row(u);
+            for k in 0..row.indices.len() {
+                let key = (name("users", m.user_ids[u]), name("songs", m.item_ids[row.indices[k] as usize]));
+                got.insert(key, (row.plays[k], row.skips[k], row.last_played[k]));
+            }
+        }
+        prop_assert_eq!(got, want);
+    }
+}
