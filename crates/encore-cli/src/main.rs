@@ -4,7 +4,9 @@
 mod cmd_demo;
 mod cmd_gen;
 mod cmd_import;
+mod cmd_query;
 mod cmd_stats;
+mod cmd_train;
 mod ui;
 
 use std::path::PathBuf;
@@ -38,6 +40,12 @@ enum Command {
     Demo(cmd_demo::Args),
     /// Generate synthetic input files for benchmarks.
     Gen(cmd_gen::Args),
+    /// Train a model and publish it as a new version.
+    Train(cmd_train::Args),
+    /// Recommend songs to a user, with the reasons.
+    Recommend(cmd_query::RecommendArgs),
+    /// Find songs similar to a song.
+    Similar(cmd_query::SimilarArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +56,9 @@ fn main() -> ExitCode {
         Command::Stats(a) => cmd_stats::run(&cli.data_dir, a),
         Command::Demo(a) => cmd_demo::run(&cli.data_dir, a),
         Command::Gen(a) => cmd_gen::run(a),
+        Command::Train(a) => cmd_train::run(&cli.data_dir, a),
+        Command::Recommend(a) => cmd_query::recommend(&cli.data_dir, a),
+        Command::Similar(a) => cmd_query::similar(&cli.data_dir, a),
     };
     match result {
         Ok(code) => code,

@@ -222,3 +222,68 @@ fn demo_generates_imports_and_is_idempotent() {
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(text.contains("users            40"), "{text}");
 }
+
+#[test]
+fn train_cf_then_recommend_and_similar() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let out = encore(data, &["demo", "--users", "60", "--songs", "40", "--clip-seconds", "1", "--no-serve", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = encore(data, &["recommend", "--user", "listener_00003"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("run `encore train cf` first"));
+
+    let out = encore(data, &["train", "cf", "--factors", "8", "--iterations", "5", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let t = json(&out);
+    assert_eq!(t["users"], 60);
+    assert_eq!(t["metrics"]["seconds_per_iteration"].as_array().unwrap().len(), 5);
+    assert!(t["version_dir"].as_str().unwrap().ends_with("v000001"));
+
+    let out = encore(data, &["recommend", "--user", "listener_00003", "-n", "5", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r = json(&out);
+    let recs = r["recommendations"].as_array().unwrap();
+    assert_eq!(recs.len(), 5);
+    // Nothing the user has played, and every recommendation explained.
+    let conn = rusqlite::Connection::open(data.join("encore.db")).unwrap();
+    let played: Vec<i64> = conn
+        .prepare(
+            "SELECT DISTINCT l.song_id FROM listens l JOIN users u ON u.id = l.user_id WHERE u.name = 'listener_00003'",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for rec in recs {
+        assert!(!played.contains(&rec["song"]["id"].as_i64().unwrap()));
+        assert!(!rec["because"].as_array().unwrap().is_empty());
+    }
+    let first = recs[0]["song"]["id"].as_i64().unwrap().to_string();
+    let out = encore(data, &["similar", "--song", &first, "-n", "3", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json(&out)["similar"].as_array().unwrap().len(), 3);
+
+    let out = encore(data, &["recommend", "--user", "nobody"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no user called \"nobody\""));
+    let out = encore(data, &["train", "cf", "--factors", "0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid factors = 0"));
+}
+
+#[test]
+fn train_cf_on_an_imported_fixture() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    for (f, p) in [("lastfm-1k", "lastfm-1k/good.tsv"), ("listenbrainz", "listenbrainz/listens.jsonl")] {
+        assert!(encore(data, &["import", "--format", f, &fixture(p)]).status.success());
+    }
+    let out = encore(data, &["train", "cf", "--factors", "4", "--iterations", "3", "--solver", "cholesky"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = encore(data, &["recommend", "--user", "user_000003", "-n", "3", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json(&out)["recommendations"].as_array().unwrap().len(), 3);
+}

@@ -35,7 +35,7 @@ mod schema;
 pub use artifacts::{ArtifactDir, ArtifactWriter};
 pub use error::{Error, Result};
 pub use import::{ImportCounts, ImportRecord, ImportSession, ImportStart, RowIssue, MAX_STORED_ISSUES};
-pub use matrix::{Histogram, MatrixStats, StoreStats};
+pub use matrix::{Histogram, HistoryEntry, MatrixStats, SongInfo, StoreStats};
 
 use std::path::{Path, PathBuf};
 

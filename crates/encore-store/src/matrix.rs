@@ -265,3 +265,92 @@ mod tests {
         assert_eq!(h.counts, vec![2, 1, 2, 1, 1]);
     }
 }
+
+/// A song with its artist, for display.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SongInfo {
+    /// Store id.
+    pub id: i64,
+    /// Title.
+    pub title: String,
+    /// Artist name, if known.
+    pub artist: Option<String>,
+    /// Artist id, if known.
+    pub artist_id: Option<i64>,
+    /// Genre, if known.
+    pub genre: Option<String>,
+}
+
+/// One song of a user's history: full plays, skips, latest play.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// Song store id.
+    pub song_id: i64,
+    /// Full plays (including aggregate counts).
+    pub plays: f32,
+    /// Skips and short plays.
+    pub skips: u32,
+    /// Latest event time, Unix seconds, 0 if unknown.
+    pub last_played: i64,
+}
+
+impl Store {
+    /// The store id of the user called `name`.
+    pub fn user_id(&self, name: &str) -> Result<Option<i64>> {
+        use rusqlite::OptionalExtension;
+        Ok(self.conn.query_row("SELECT id FROM users WHERE name = ?1", [name], |r| r.get(0)).optional()?)
+    }
+
+    /// The name of user `id`.
+    pub fn user_name(&self, id: i64) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        Ok(self.conn.query_row("SELECT name FROM users WHERE id = ?1", [id], |r| r.get(0)).optional()?)
+    }
+
+    /// Display information of the given songs, in the given order; unknown
+    /// ids are left out.
+    pub fn songs(&self, ids: &[i64]) -> Result<Vec<SongInfo>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT s.id, s.title, a.name, s.artist_id, coalesce(s.genre, a.genre) FROM songs s
+             LEFT JOIN artists a ON a.id = s.artist_id WHERE s.id = ?1",
+        )?;
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let mut rows = st.query([id])?;
+            if let Some(r) = rows.next()? {
+                out.push(SongInfo {
+                    id: r.get(0)?,
+                    title: r.get(1)?,
+                    artist: r.get(2)?,
+                    artist_id: r.get(3)?,
+                    genre: r.get(4)?,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// User `id`'s songs with full plays, skips (the rule of
+    /// [`Store::interactions`]) and latest play, by song id.
+    pub fn user_history(&self, id: i64) -> Result<Vec<HistoryEntry>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT song_id,
+                    sum(CASE WHEN skipped = 1 OR ms_played < {SHORT_PLAY_MS} THEN 0 ELSE 1 END),
+                    sum(CASE WHEN skipped = 1 OR ms_played < {SHORT_PLAY_MS} THEN 1 ELSE 0 END),
+                    max(ts)
+             FROM listens WHERE user_id = ?1 GROUP BY song_id
+             UNION ALL
+             SELECT song_id, plays, 0, 0 FROM song_counts WHERE user_id = ?1"
+        ))?;
+        let mut merged: std::collections::BTreeMap<i64, HistoryEntry> = Default::default();
+        let mut rows = st.query([id])?;
+        while let Some(r) = rows.next()? {
+            let song_id: i64 = r.get(0)?;
+            let e = merged.entry(song_id).or_insert(HistoryEntry { song_id, plays: 0.0, skips: 0, last_played: 0 });
+            e.plays += r.get::<_, i64>(1)? as f32;
+            e.skips += r.get::<_, i64>(2)? as u32;
+            e.last_played = e.last_played.max(r.get(3)?);
+        }
+        Ok(merged.into_values().collect())
+    }
+}

@@ -1,0 +1,392 @@
+//! Implicit-feedback alternating least squares (Hu, Koren & Volinsky 2008).
+//!
+//! Each half-iteration fixes one side's factors `Y` and solves, for every row
+//! `u` of the other side, `(YᵀY + Yᵀ(Cᵤ − I)Y + λI) xᵤ = YᵀCᵤp(u)` — only the
+//! row's stored entries enter the correction to the shared `YᵀY + λI`. Two
+//! solvers:
+//!
+//! - [`Solver::Cholesky`]: form the k×k matrix (the correction as one small
+//!   Gram product by faer) and solve it exactly by Cholesky;
+//! - [`Solver::Cg`]: a few conjugate-gradient steps warm-started from the
+//!   previous `xᵤ` (Takács et al. 2011), touching `Y` only through
+//!   matrix-vector products, as `implicit` does.
+
+use std::time::Instant;
+
+use encore_types::Interactions;
+use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::linalg::{add_gram, axpy, cholesky_scratch, cholesky_solve, dot, gram, matvec};
+use crate::model::{CfModel, TrainMetrics};
+use crate::weights::{Confidence, Weighted};
+use crate::{Error, Result};
+
+/// How each row's system is solved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Solver {
+    /// Conjugate gradient, `steps` per row per half-iteration.
+    Cg {
+        /// CG steps (3 in `implicit`).
+        steps: usize,
+    },
+    /// Exact Cholesky solve.
+    Cholesky,
+}
+
+/// Hyperparameters of implicit ALS.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AlsConfig {
+    /// Latent factors per vector.
+    pub factors: usize,
+    /// L2 regularisation λ.
+    pub regularization: f32,
+    /// Confidence scale α.
+    pub alpha: f32,
+    /// Confidence shape.
+    pub confidence: Confidence,
+    /// Weight of a skip against a play (see [`crate::weights`]).
+    pub skip_weight: f32,
+    /// Full iterations (users, then items).
+    pub iterations: usize,
+    /// Row solver.
+    pub solver: Solver,
+    /// Compute the training loss after every iteration (costs about one CG
+    /// step); the final loss is always computed.
+    pub track_loss: bool,
+}
+
+impl Default for AlsConfig {
+    fn default() -> Self {
+        AlsConfig {
+            factors: 64,
+            regularization: 0.01,
+            alpha: 1.0,
+            confidence: Confidence::Linear,
+            skip_weight: 0.5,
+            iterations: 15,
+            solver: Solver::Cg { steps: 3 },
+            track_loss: false,
+        }
+    }
+}
+
+/// What the progress callback sees after each iteration.
+#[derive(Debug, Clone, Serialize)]
+pub struct IterationStats {
+    /// 1-based iteration.
+    pub iteration: usize,
+    /// Of how many.
+    pub of: usize,
+    /// Seconds this iteration took.
+    pub seconds: f64,
+    /// Training loss, when tracked.
+    pub loss: Option<f64>,
+}
+
+fn bad(name: &'static str, value: String, reason: &'static str) -> Error {
+    Error::InvalidParameter { name, value, reason }
+}
+
+impl AlsConfig {
+    /// Checks the hyperparameters.
+    pub fn validate(&self) -> Result<()> {
+        if self.factors == 0 || self.factors > 1024 {
+            return Err(bad("factors", self.factors.to_string(), "must be between 1 and 1024"));
+        }
+        if !(self.regularization >= 0.0 && self.regularization.is_finite()) {
+            return Err(bad("regularization", self.regularization.to_string(), "must be finite and ≥ 0"));
+        }
+        if !(self.alpha > 0.0 && self.alpha.is_finite()) {
+            return Err(bad("alpha", self.alpha.to_string(), "must be finite and > 0"));
+        }
+        if let Confidence::Log { epsilon } = self.confidence {
+            if !(epsilon > 0.0 && epsilon.is_finite()) {
+                return Err(bad("epsilon", epsilon.to_string(), "must be finite and > 0"));
+            }
+        }
+        if !(self.skip_weight >= 0.0 && self.skip_weight.is_finite()) {
+            return Err(bad("skip_weight", self.skip_weight.to_string(), "must be finite and ≥ 0"));
+        }
+        if self.iterations == 0 {
+            return Err(bad("iterations", "0".into(), "must be at least 1"));
+        }
+        if let Solver::Cg { steps: 0 } = self.solver {
+            return Err(bad("cg_steps", "0".into(), "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// Trains on `m`. `progress` is called after every iteration.
+    pub fn fit(
+        &self,
+        m: &Interactions,
+        rng: &mut impl Rng,
+        progress: &mut dyn FnMut(&IterationStats),
+    ) -> Result<CfModel> {
+        self.validate()?;
+        m.validate().map_err(Error::Shape)?;
+        let k = self.factors;
+        let cui = Weighted::from_interactions(m, self.alpha, self.confidence, self.skip_weight);
+        let ciu = cui.transpose();
+        let mut init = rand_chacha::ChaCha8Rng::seed_from_u64(rng.random());
+        let mut x: Vec<f32> = (0..m.n_users() * k).map(|_| init.random::<f32>() * 0.01).collect();
+        let mut y: Vec<f32> = (0..m.n_items() * k).map(|_| init.random::<f32>() * 0.01).collect();
+        let mut metrics = TrainMetrics::default();
+        let started = Instant::now();
+        for it in 0..self.iterations {
+            let t = Instant::now();
+            solve_side(self.solver, &cui, &y, k, self.regularization, &mut x);
+            solve_side(self.solver, &ciu, &x, k, self.regularization, &mut y);
+            let seconds = t.elapsed().as_secs_f64();
+            let loss = self.track_loss.then(|| loss(&cui, &x, &y, k, self.regularization));
+            metrics.seconds_per_iteration.push(seconds);
+            if let Some(l) = loss {
+                metrics.loss_per_iteration.push(l);
+            }
+            let stats = IterationStats { iteration: it + 1, of: self.iterations, seconds, loss };
+            tracing::debug!(?stats, "ALS iteration");
+            progress(&stats);
+        }
+        metrics.train_seconds = started.elapsed().as_secs_f64();
+        metrics.final_loss = loss(&cui, &x, &y, k, self.regularization);
+        metrics.nnz = cui.indices.len();
+        Ok(CfModel::new(self.clone(), k, x, y, m.user_ids.clone(), m.item_ids.clone(), metrics))
+    }
+}
+
+/// Per-thread scratch of the row solvers.
+pub(crate) struct Scratch {
+    a: Vec<f32>,
+    b: Vec<f32>,
+    g: Vec<f32>,
+    r: Vec<f32>,
+    p: Vec<f32>,
+    ap: Vec<f32>,
+    stack: faer::dyn_stack::MemBuffer,
+}
+
+impl Scratch {
+    pub(crate) fn new(k: usize) -> Scratch {
+        Scratch {
+            a: vec![0.0; k * k],
+            b: vec![0.0; k],
+            g: Vec::new(),
+            r: vec![0.0; k],
+            p: vec![0.0; k],
+            ap: vec![0.0; k],
+            stack: cholesky_scratch(k),
+        }
+    }
+}
+
+/// `YᵀY + λI`.
+pub(crate) fn regularized_gram(y: &[f32], k: usize, reg: f32) -> Vec<f32> {
+    let mut yty = gram(y, k);
+    for i in 0..k {
+        yty[i * k + i] += reg;
+    }
+    yty
+}
+
+fn solve_side(solver: Solver, rows: &Weighted, fixed: &[f32], k: usize, reg: f32, target: &mut [f32]) {
+    let yty = regularized_gram(fixed, k, reg);
+    target.par_chunks_mut(k).enumerate().for_each_init(
+        || Scratch::new(k),
+        |s, (u, x)| {
+            let (cols, conf) = rows.row(u);
+            match solver {
+                Solver::Cholesky => cholesky_row(cols, conf, fixed, &yty, k, x, s),
+                Solver::Cg { steps } => cg_row(cols, conf, fixed, &yty, k, x, steps, s),
+            }
+        },
+    );
+}
+
+/// Exact solve of one row. Also the fold-in step.
+pub(crate) fn cholesky_row(
+    cols: &[u32],
+    conf: &[f32],
+    y: &[f32],
+    yty: &[f32],
+    k: usize,
+    x: &mut [f32],
+    s: &mut Scratch,
+) {
+    s.a.copy_from_slice(yty);
+    s.b.fill(0.0);
+    s.g.clear();
+    for (&j, &c) in cols.iter().zip(conf) {
+        let yj = &y[j as usize * k..(j as usize + 1) * k];
+        let w = c.abs() - 1.0;
+        if w > 0.0 {
+            let sw = w.sqrt();
+            s.g.extend(yj.iter().map(|v| v * sw));
+        }
+        if c > 0.0 {
+            axpy(c, yj, &mut s.b);
+        }
+    }
+    add_gram(&mut s.a, &s.g, k);
+    if cholesky_solve(&mut s.a, &mut s.b, faer::dyn_stack::MemStack::new(&mut s.stack)) {
+        x.copy_from_slice(&s.b);
+    }
+}
+
+/// `steps` conjugate-gradient steps on one row, from the current `x`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn cg_row(
+    cols: &[u32],
+    conf: &[f32],
+    y: &[f32],
+    yty: &[f32],
+    k: usize,
+    x: &mut [f32],
+    steps: usize,
+    s: &mut Scratch,
+) {
+    // r = b − A x
+    matvec(yty, x, &mut s.r);
+    s.r.iter_mut().for_each(|v| *v = -*v);
+    for (&j, &c) in cols.iter().zip(conf) {
+        let yj = &y[j as usize * k..(j as usize + 1) * k];
+        let (p, c) = if c > 0.0 { (1.0, c) } else { (0.0, -c) };
+        let score = dot(yj, x);
+        axpy(c * p - (c - 1.0) * score, yj, &mut s.r);
+    }
+    s.p.copy_from_slice(&s.r);
+    let mut rs_old = dot(&s.r, &s.r);
+    if rs_old < 1e-20 {
+        return;
+    }
+    for _ in 0..steps {
+        matvec(yty, &s.p, &mut s.ap);
+        for (&j, &c) in cols.iter().zip(conf) {
+            let yj = &y[j as usize * k..(j as usize + 1) * k];
+            let w = c.abs() - 1.0;
+            axpy(w * dot(yj, &s.p), yj, &mut s.ap);
+        }
+        let pap = dot(&s.p, &s.ap);
+        if pap <= 0.0 {
+            break;
+        }
+        let a = rs_old / pap;
+        axpy(a, &s.p, x);
+        axpy(-a, &s.ap, &mut s.r);
+        let rs_new = dot(&s.r, &s.r);
+        if rs_new < 1e-20 {
+            break;
+        }
+        let beta = rs_new / rs_old;
+        for (pi, ri) in s.p.iter_mut().zip(&s.r) {
+            *pi = ri + beta * *pi;
+        }
+        rs_old = rs_new;
+    }
+}
+
+/// The weighted squared loss, normalised as `implicit` does:
+/// `[Σ_observed c (p − xᵀy)² + Σ_unobserved (xᵀy)² + λ(‖X‖² + ‖Y‖²)] /
+/// (Σ_observed c + #unobserved)`.
+pub(crate) fn loss(cui: &Weighted, x: &[f32], y: &[f32], k: usize, reg: f32) -> f64 {
+    let yty = gram(y, k);
+    let (sum, conf, xnorm) = x
+        .par_chunks(k)
+        .enumerate()
+        .map_init(
+            || vec![0f32; k],
+            |r, (u, xu)| {
+                matvec(&yty, xu, r);
+                let mut l = dot(xu, r) as f64;
+                let mut total_c = 0f64;
+                let (cols, cs) = cui.row(u);
+                for (&j, &c) in cols.iter().zip(cs) {
+                    let yj = &y[j as usize * k..(j as usize + 1) * k];
+                    let (p, c) = if c > 0.0 { (1.0, c) } else { (0.0, -c) };
+                    let s = dot(xu, yj) as f64;
+                    l += c as f64 * (p - s) * (p - s) - s * s;
+                    total_c += c as f64;
+                }
+                (l, total_c, dot(xu, xu) as f64)
+            },
+        )
+        .reduce(|| (0.0, 0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
+    let ynorm: f64 = y.par_chunks(k).map(|v| dot(v, v) as f64).sum();
+    let n_users = x.len() / k;
+    let n_items = y.len() / k;
+    let nnz = cui.indices.len() as f64;
+    (sum + reg as f64 * (xnorm + ynorm)) / (conf + n_users as f64 * n_items as f64 - nnz)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::{any, prop_assert, proptest, ProptestConfig};
+
+    fn system(seed: u64, n_items: usize, k: usize, nnz: usize) -> (Vec<f32>, Vec<u32>, Vec<f32>) {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let y: Vec<f32> = (0..n_items * k).map(|_| rng.random::<f32>() - 0.5).collect();
+        let mut cols: Vec<u32> = (0..n_items as u32).collect();
+        for i in (1..cols.len()).rev() {
+            cols.swap(i, rng.random_range(0..=i));
+        }
+        cols.truncate(nnz);
+        cols.sort_unstable();
+        let conf = cols
+            .iter()
+            .map(|_| {
+                let c = 1.0 + rng.random::<f32>() * 20.0;
+                if rng.random::<f32>() < 0.2 {
+                    -c
+                } else {
+                    c
+                }
+            })
+            .collect();
+        (y, cols, conf)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Conjugate gradient, run long enough, reaches the Cholesky solution.
+        #[test]
+        fn cg_converges_to_cholesky(seed in any::<u64>(), k in 2usize..24, nnz in 0usize..40, reg in 0.01f32..1.0) {
+            let n_items = 60;
+            let (y, cols, conf) = system(seed, n_items, k, nnz);
+            let yty = regularized_gram(&y, k, reg);
+            let mut s = Scratch::new(k);
+            let mut exact = vec![0f32; k];
+            cholesky_row(&cols, &conf, &y, &yty, k, &mut exact, &mut s);
+            let mut cg = vec![0f32; k];
+            // Warm start from zero, then restart twice, like successive
+            // iterations of training.
+            for _ in 0..3 {
+                cg_row(&cols, &conf, &y, &yty, k, &mut cg, 2 * k, &mut s);
+            }
+            let scale = exact.iter().map(|v| v.abs()).fold(1e-3f32, f32::max);
+            for (a, b) in cg.iter().zip(&exact) {
+                prop_assert!((a - b).abs() <= 2e-3 * scale, "cg {cg:?} vs exact {exact:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn hyperparameters_are_checked() {
+        let bad = [
+            AlsConfig { factors: 0, ..Default::default() },
+            AlsConfig { regularization: -1.0, ..Default::default() },
+            AlsConfig { alpha: f32::NAN, ..Default::default() },
+            AlsConfig { iterations: 0, ..Default::default() },
+            AlsConfig { solver: Solver::Cg { steps: 0 }, ..Default::default() },
+            AlsConfig { confidence: Confidence::Log { epsilon: 0.0 }, ..Default::default() },
+        ];
+        for c in bad {
+            assert!(matches!(c.validate(), Err(Error::InvalidParameter { .. })), "{c:?}");
+        }
+        assert!(AlsConfig::default().validate().is_ok());
+    }
+}

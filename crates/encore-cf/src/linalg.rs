@@ -1,0 +1,136 @@
+//! Small dense kernels on `f32` slices.
+//!
+//! `dot` and `axpy` are hand-written with eight independent accumulators: a
+//! plain `iter().zip().map().sum()` keeps one running sum, which the compiler
+//! may not reorder, so it does not vectorise. With eight lanes it compiles to
+//! packed SIMD adds and multiplies. The k×k work (Gram matrices, Cholesky)
+//! goes to faer.
+
+use faer::linalg::cholesky::llt::factor::cholesky_in_place;
+use faer::linalg::triangular_solve::{solve_lower_triangular_in_place, solve_upper_triangular_in_place};
+use faer::reborrow::{Reborrow, ReborrowMut};
+use faer::{Accum, MatMut, MatRef, Par};
+
+/// `a · b`.
+#[inline]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    debug_assert_eq!(a.len(), b.len());
+    let mut acc = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (x, y) in ra.iter().zip(rb) {
+        s += x * y;
+    }
+    s
+}
+
+/// `y += a · x`.
+#[inline]
+pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
+    debug_assert_eq!(x.len(), y.len());
+    for (yi, xi) in y.iter_mut().zip(x) {
+        *yi += a * xi;
+    }
+}
+
+/// `out = M v` for a k×k row-major `m`.
+#[inline]
+pub fn matvec(m: &[f32], v: &[f32], out: &mut [f32]) {
+    let k = v.len();
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = dot(&m[i * k..(i + 1) * k], v);
+    }
+}
+
+/// `Yᵀ Y` of a row-major `n × k` matrix, as a row-major k×k matrix.
+pub fn gram(y: &[f32], k: usize) -> Vec<f32> {
+    let n = y.len().checked_div(k).unwrap_or(0);
+    let ym = MatRef::from_row_major_slice(y, n, k);
+    let mut out = vec![0f32; k * k];
+    let om = MatMut::from_row_major_slice_mut(&mut out, k, k);
+    faer::linalg::matmul::matmul(om, Accum::Replace, ym.transpose(), ym, 1.0, Par::rayon(0));
+    out
+}
+
+/// Adds `Gᵀ G` to the k×k row-major `a`, where `g` is row-major `m × k`.
+pub fn add_gram(a: &mut [f32], g: &[f32], k: usize) {
+    let m = g.len() / k;
+    if m == 0 {
+        return;
+    }
+    let gm = MatRef::from_row_major_slice(g, m, k);
+    let am = MatMut::from_row_major_slice_mut(a, k, k);
+    faer::linalg::matmul::matmul(am, Accum::Add, gm.transpose(), gm, 1.0, Par::Seq);
+}
+
+/// Solves `A x = b` for a symmetric positive definite k×k row-major `a`
+/// (overwritten by its Cholesky factor), `b` overwritten by `x`. `stack` is
+/// scratch from [`cholesky_scratch`]. Returns false if `a` is not positive
+/// definite.
+pub fn cholesky_solve(a: &mut [f32], b: &mut [f32], stack: &mut faer::dyn_stack::MemStack) -> bool {
+    let k = b.len();
+    // Row-major k×k seen as column-major is the transpose; A is symmetric, so
+    // the same matrix.
+    let mut am = MatMut::from_column_major_slice_mut(a, k, k);
+    if cholesky_in_place(am.rb_mut(), Default::default(), Par::Seq, stack, Default::default()).is_err() {
+        return false;
+    }
+    let l = am.rb();
+    let mut bm = MatMut::from_column_major_slice_mut(b, k, 1);
+    solve_lower_triangular_in_place(l, bm.rb_mut(), Par::Seq);
+    solve_upper_triangular_in_place(l.transpose(), bm.rb_mut(), Par::Seq);
+    true
+}
+
+/// Scratch memory for [`cholesky_solve`] of dimension `k`.
+pub fn cholesky_scratch(k: usize) -> faer::dyn_stack::MemBuffer {
+    faer::dyn_stack::MemBuffer::new(faer::linalg::cholesky::llt::factor::cholesky_in_place_scratch::<f32>(
+        k,
+        Par::Seq,
+        Default::default(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_matches_the_obvious_sum() {
+        let a: Vec<f32> = (0..67).map(|i| (i as f32 * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..67).map(|i| (i as f32 * 0.11).cos()).collect();
+        let want: f64 = a.iter().zip(&b).map(|(x, y)| *x as f64 * *y as f64).sum();
+        assert!((dot(&a, &b) as f64 - want).abs() < 1e-4);
+    }
+
+    #[test]
+    fn cholesky_solves_a_spd_system() {
+        let k = 5;
+        let g: Vec<f32> = (0..40).map(|i| ((i * 7 % 11) as f32 - 5.0) / 3.0).collect();
+        let mut a = gram(&g, k);
+        for i in 0..k {
+            a[i * k + i] += 0.5;
+        }
+        let a0 = a.clone();
+        let x_true = [1.0f32, -2.0, 0.5, 3.0, -1.0];
+        let mut b = vec![0f32; k];
+        matvec(&a0, &x_true, &mut b);
+        let mut buf = cholesky_scratch(k);
+        assert!(cholesky_solve(&mut a, &mut b, faer::dyn_stack::MemStack::new(&mut buf)));
+        for (x, t) in b.iter().zip(x_true) {
+            assert!((x - t).abs() < 1e-3, "{x} vs {t}");
+        }
+        let mut add = a0.clone();
+        add_gram(&mut add, &g[..10], k);
+        let direct = gram(&g[..10], k);
+        for i in 0..k * k {
+            assert!((add[i] - a0[i] - direct[i]).abs() < 1e-4);
+        }
+    }
+}
