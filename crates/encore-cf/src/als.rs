@@ -18,7 +18,7 @@ use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::linalg::{add_gram, axpy, cholesky_scratch, cholesky_solve, dot, gram, matvec};
+use crate::linalg::{add_gram, cholesky_scratch, cholesky_solve, dot, gram, matvec, simd_axpy, simd_dot, simd_matvec};
 use crate::model::{CfModel, TrainMetrics};
 use crate::weights::{Confidence, Weighted};
 use crate::{Error, Result};
@@ -194,20 +194,52 @@ pub(crate) fn regularized_gram(y: &[f32], k: usize, reg: f32) -> Vec<f32> {
 
 fn solve_side(solver: Solver, rows: &Weighted, fixed: &[f32], k: usize, reg: f32, target: &mut [f32]) {
     let yty = regularized_gram(fixed, k, reg);
+    let arch = pulp::Arch::new();
     target.par_chunks_mut(k).enumerate().for_each_init(
         || Scratch::new(k),
         |s, (u, x)| {
             let (cols, conf) = rows.row(u);
             match solver {
-                Solver::Cholesky => cholesky_row(cols, conf, fixed, &yty, k, x, s),
-                Solver::Cg { steps } => cg_row(cols, conf, fixed, &yty, k, x, steps, s),
+                Solver::Cholesky => arch.dispatch(RowSolve { cols, conf, y: fixed, yty: &yty, k, x, steps: None, s }),
+                Solver::Cg { steps } => {
+                    arch.dispatch(RowSolve { cols, conf, y: fixed, yty: &yty, k, x, steps: Some(steps), s })
+                }
             }
         },
     );
 }
 
+/// One row's solve, run by [`pulp::Arch::dispatch`] so that the inlined
+/// kernels are compiled for the CPU's widest SIMD instructions.
+pub(crate) struct RowSolve<'a> {
+    pub cols: &'a [u32],
+    pub conf: &'a [f32],
+    pub y: &'a [f32],
+    pub yty: &'a [f32],
+    pub k: usize,
+    pub x: &'a mut [f32],
+    /// `None`: Cholesky; `Some(n)`: n CG steps.
+    pub steps: Option<usize>,
+    pub s: &'a mut Scratch,
+}
+
+impl pulp::WithSimd for RowSolve<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, simd: S) {
+        match self.steps {
+            None => cholesky_row(simd, self.cols, self.conf, self.y, self.yty, self.k, self.x, self.s),
+            Some(steps) => cg_row(simd, self.cols, self.conf, self.y, self.yty, self.k, self.x, steps, self.s),
+        }
+    }
+}
+
 /// Exact solve of one row. Also the fold-in step.
-pub(crate) fn cholesky_row(
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn cholesky_row<S: pulp::Simd>(
+    simd: S,
     cols: &[u32],
     conf: &[f32],
     y: &[f32],
@@ -227,7 +259,7 @@ pub(crate) fn cholesky_row(
             s.g.extend(yj.iter().map(|v| v * sw));
         }
         if c > 0.0 {
-            axpy(c, yj, &mut s.b);
+            simd_axpy(simd, c, yj, &mut s.b);
         }
     }
     add_gram(&mut s.a, &s.g, k);
@@ -238,7 +270,9 @@ pub(crate) fn cholesky_row(
 
 /// `steps` conjugate-gradient steps on one row, from the current `x`.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn cg_row(
+#[inline(always)]
+fn cg_row<S: pulp::Simd>(
+    simd: S,
     cols: &[u32],
     conf: &[f32],
     y: &[f32],
@@ -249,34 +283,34 @@ pub(crate) fn cg_row(
     s: &mut Scratch,
 ) {
     // r = b − A x
-    matvec(yty, x, &mut s.r);
+    simd_matvec(simd, yty, x, &mut s.r);
     s.r.iter_mut().for_each(|v| *v = -*v);
     for (&j, &c) in cols.iter().zip(conf) {
         let yj = &y[j as usize * k..(j as usize + 1) * k];
         let (p, c) = if c > 0.0 { (1.0, c) } else { (0.0, -c) };
-        let score = dot(yj, x);
-        axpy(c * p - (c - 1.0) * score, yj, &mut s.r);
+        let score = simd_dot(simd, yj, x);
+        simd_axpy(simd, c * p - (c - 1.0) * score, yj, &mut s.r);
     }
     s.p.copy_from_slice(&s.r);
-    let mut rs_old = dot(&s.r, &s.r);
+    let mut rs_old = simd_dot(simd, &s.r, &s.r);
     if rs_old < 1e-20 {
         return;
     }
     for _ in 0..steps {
-        matvec(yty, &s.p, &mut s.ap);
+        simd_matvec(simd, yty, &s.p, &mut s.ap);
         for (&j, &c) in cols.iter().zip(conf) {
             let yj = &y[j as usize * k..(j as usize + 1) * k];
             let w = c.abs() - 1.0;
-            axpy(w * dot(yj, &s.p), yj, &mut s.ap);
+            simd_axpy(simd, w * simd_dot(simd, yj, &s.p), yj, &mut s.ap);
         }
-        let pap = dot(&s.p, &s.ap);
+        let pap = simd_dot(simd, &s.p, &s.ap);
         if pap <= 0.0 {
             break;
         }
         let a = rs_old / pap;
-        axpy(a, &s.p, x);
-        axpy(-a, &s.ap, &mut s.r);
-        let rs_new = dot(&s.r, &s.r);
+        simd_axpy(simd, a, &s.p, x);
+        simd_axpy(simd, -a, &s.ap, &mut s.r);
+        let rs_new = simd_dot(simd, &s.r, &s.r);
         if rs_new < 1e-20 {
             break;
         }
@@ -360,12 +394,13 @@ mod tests {
             let yty = regularized_gram(&y, k, reg);
             let mut s = Scratch::new(k);
             let mut exact = vec![0f32; k];
-            cholesky_row(&cols, &conf, &y, &yty, k, &mut exact, &mut s);
+            let arch = pulp::Arch::new();
+            arch.dispatch(RowSolve { cols: &cols, conf: &conf, y: &y, yty: &yty, k, x: &mut exact, steps: None, s: &mut s });
             let mut cg = vec![0f32; k];
             // Warm start from zero, then restart twice, like successive
             // iterations of training.
             for _ in 0..3 {
-                cg_row(&cols, &conf, &y, &yty, k, &mut cg, 2 * k, &mut s);
+                arch.dispatch(RowSolve { cols: &cols, conf: &conf, y: &y, yty: &yty, k, x: &mut cg, steps: Some(2 * k), s: &mut s });
             }
             let scale = exact.iter().map(|v| v.abs()).fold(1e-3f32, f32::max);
             for (a, b) in cg.iter().zip(&exact) {

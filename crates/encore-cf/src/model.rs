@@ -7,7 +7,7 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::als::{cholesky_row, regularized_gram, AlsConfig, Scratch};
+use crate::als::{regularized_gram, AlsConfig, RowSolve, Scratch};
 use crate::linalg::{cholesky_scratch, cholesky_solve, dot};
 use crate::weights::Weighted;
 use crate::{Error, Result};
@@ -293,7 +293,16 @@ impl CfModel {
         let (cols, conf) = self.weigh(history)?;
         let mut x = vec![0f32; self.k];
         let mut s = Scratch::new(self.k);
-        cholesky_row(&cols, &conf, &self.item_factors, &self.yty, self.k, &mut x, &mut s);
+        pulp::Arch::new().dispatch(RowSolve {
+            cols: &cols,
+            conf: &conf,
+            y: &self.item_factors,
+            yty: &self.yty,
+            k: self.k,
+            x: &mut x,
+            steps: None,
+            s: &mut s,
+        });
         Ok(x)
     }
 
