@@ -2,6 +2,7 @@
 //! progress bars, printing; the work is in the library crates.
 
 mod cmd_demo;
+mod cmd_eval;
 mod cmd_gen;
 mod cmd_import;
 mod cmd_query;
@@ -46,6 +47,10 @@ enum Command {
     Recommend(cmd_query::RecommendArgs),
     /// Find songs similar to a song.
     Similar(cmd_query::SimilarArgs),
+    /// Evaluate recommenders on a held-out split (precision, recall, nDCG, MAP, AUC, …).
+    Eval(cmd_eval::EvalArgs),
+    /// Pick ALS hyperparameters on a validation split.
+    Tune(cmd_eval::TuneArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +64,8 @@ fn main() -> ExitCode {
         Command::Train(a) => cmd_train::run(&cli.data_dir, a),
         Command::Recommend(a) => cmd_query::recommend(&cli.data_dir, a),
         Command::Similar(a) => cmd_query::similar(&cli.data_dir, a),
+        Command::Eval(a) => cmd_eval::eval(&cli.data_dir, a),
+        Command::Tune(a) => cmd_eval::tune(&cli.data_dir, a),
     };
     match result {
         Ok(code) => code,

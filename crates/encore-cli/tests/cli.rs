@@ -287,3 +287,50 @@ fn train_cf_on_an_imported_fixture() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(json(&out)["recommendations"].as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn eval_and_tune_on_the_demo_world() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let out = encore(data, &["demo", "--users", "150", "--songs", "80", "--clip-seconds", "1", "--no-serve", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = encore(data, &["eval", "--factors", "16", "--regularization", "1", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    let get = |model: &str, metric: &str| {
+        v["results"].as_array().unwrap().iter().find(|r| r["model"] == model).unwrap()["metrics"][metric]
+            .as_f64()
+            .unwrap()
+    };
+    for metric in
+        ["ndcg", "precision", "map", "auc", "precision_at_k", "recall_at_k", "full_auc", "mpr", "coverage", "novelty"]
+    {
+        assert!(get("cf", metric).is_finite(), "{metric}");
+    }
+    assert!(get("cf", "ndcg") > 2.0 * get("random", "ndcg"), "{v}");
+    assert!(get("cf", "full_auc") > 0.6);
+    assert!((get("random", "mpr") - 0.5).abs() < 0.05);
+
+    let out = encore(data, &["eval", "--split", "time", "--days", "5", "--model", "popular", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = encore(
+        data,
+        &[
+            "tune",
+            "--grid-factors",
+            "8,16",
+            "--grid-regularization",
+            "0.1,1",
+            "--grid-alpha",
+            "1",
+            "--iterations",
+            "5",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let t = json(&out);
+    assert_eq!(t["trials"].as_array().unwrap().len(), 4);
+    assert_eq!(t["test"].as_array().unwrap().len(), 2);
+}

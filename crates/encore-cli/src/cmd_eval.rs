@@ -1,0 +1,270 @@
+//! `encore eval` and `encore tune`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use encore_cf::{AlsConfig, CfModel};
+use encore_eval::{evaluate, split, Metrics, Scorer, Split};
+use encore_store::Store;
+use encore_types::Interactions;
+use rand::SeedableRng;
+use serde::Serialize;
+
+use crate::cmd_train::CfArgs;
+use crate::ui;
+
+/// Split options shared by eval and tune.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SplitArgs {
+    /// random: hold out a share of each user's songs; time: their last days.
+    #[arg(long, default_value = "random", value_parser = ["random", "time"])]
+    split: String,
+    /// Share held out by the random split.
+    #[arg(long, default_value_t = 0.2)]
+    test_fraction: f32,
+    /// Days held out by the time split.
+    #[arg(long, default_value_t = 14)]
+    days: u32,
+    /// Cut-off of the ranking metrics.
+    #[arg(long, default_value_t = 10)]
+    k: usize,
+}
+
+impl SplitArgs {
+    fn split(&self) -> Split {
+        if self.split == "time" {
+            Split::Time { days: self.days }
+        } else {
+            Split::Random { test_fraction: self.test_fraction }
+        }
+    }
+}
+
+/// Evaluate recommenders offline on a held-out split of the store's data.
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// Models to evaluate, comma-separated: cf, popular, random.
+    #[arg(long, default_value = "cf,popular,random")]
+    model: String,
+    #[command(flatten)]
+    split: SplitArgs,
+    #[command(flatten)]
+    cf: CfArgs,
+}
+
+/// Pick ALS's factors, regularization and alpha on a validation split.
+#[derive(Debug, clap::Args)]
+pub struct TuneArgs {
+    #[command(flatten)]
+    split: SplitArgs,
+    /// Candidate factor counts.
+    #[arg(long, value_delimiter = ',', default_value = "16,32,64")]
+    grid_factors: Vec<usize>,
+    /// Candidate regularizations.
+    #[arg(long, value_delimiter = ',', default_value = "0.01,0.1,1")]
+    grid_regularization: Vec<f32>,
+    /// Candidate alphas.
+    #[arg(long, value_delimiter = ',', default_value = "1,5,20")]
+    grid_alpha: Vec<f32>,
+    #[command(flatten)]
+    cf: CfArgs,
+}
+
+struct Cf(CfModel);
+impl Scorer for Cf {
+    fn scores(&self, u: usize, _train: &[u32]) -> Vec<f32> {
+        self.0.scores(self.0.user_vector(u)).expect("the model's own vector")
+    }
+}
+
+/// Most-played songs first (users who played them in training).
+struct Popular(Vec<f32>);
+impl Popular {
+    fn fit(train: &Interactions) -> Popular {
+        let mut c = vec![0f32; train.n_items()];
+        for &i in &train.indices {
+            c[i as usize] += 1.0;
+        }
+        Popular(c)
+    }
+}
+impl Scorer for Popular {
+    fn scores(&self, _u: usize, _train: &[u32]) -> Vec<f32> {
+        self.0.clone()
+    }
+}
+
+/// Uniformly random order, seeded per user.
+struct RandomOrder(u64, usize);
+impl Scorer for RandomOrder {
+    fn scores(&self, u: usize, _train: &[u32]) -> Vec<f32> {
+        use rand::Rng;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.0 ^ (u as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        (0..self.1).map(|_| rng.random::<f32>()).collect()
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct ModelResult {
+    model: String,
+    metrics: Metrics,
+    train_seconds: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct EvalReport {
+    split: Split,
+    k: usize,
+    train_pairs: usize,
+    test_pairs: usize,
+    results: Vec<ModelResult>,
+}
+
+fn load_split(data_dir: &Path, s: &SplitArgs, seed: u64) -> anyhow::Result<(Interactions, Interactions)> {
+    let store = Store::open(data_dir).with_context(|| format!("opening data directory {}", data_dir.display()))?;
+    let m = store.interactions()?;
+    anyhow::ensure!(m.nnz() > 0, "the store has no listening data: run `encore import` or `encore demo` first");
+    Ok(split(&m, s.split(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed))?)
+}
+
+fn fit(cfg: &AlsConfig, train: &Interactions, seed: u64) -> anyhow::Result<(CfModel, f64)> {
+    let t = std::time::Instant::now();
+    let model = cfg.fit(train, &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed), &mut |_| {})?;
+    Ok((model, t.elapsed().as_secs_f64()))
+}
+
+pub fn eval(data_dir: &Path, a: EvalArgs) -> anyhow::Result<ExitCode> {
+    let (train, test) = load_split(data_dir, &a.split, a.cf.seed)?;
+    let mut results = Vec::new();
+    for name in a.model.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (metrics, secs) = match name {
+            "cf" => {
+                let mut cfg = a.cf.config();
+                cfg.track_loss = false;
+                let (model, secs) = fit(&cfg, &train, a.cf.seed)?;
+                (evaluate(&Cf(model), &train, &test, a.split.k), secs)
+            }
+            "popular" => (evaluate(&Popular::fit(&train), &train, &test, a.split.k), 0.0),
+            "random" => (evaluate(&RandomOrder(a.cf.seed, train.n_items()), &train, &test, a.split.k), 0.0),
+            other => anyhow::bail!("unknown model {other:?} (expected cf, popular or random)"),
+        };
+        results.push(ModelResult { model: name.to_string(), metrics, train_seconds: secs });
+    }
+    let report =
+        EvalReport { split: a.split.split(), k: a.split.k, train_pairs: train.nnz(), test_pairs: test.nnz(), results };
+    if a.cf.json {
+        ui::print_json(&report)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "split {:?}: {} training pairs, {} test pairs, {} users evaluated, k = {}",
+        report.split,
+        report.train_pairs,
+        report.test_pairs,
+        report.results.first().map_or(0, |r| r.metrics.users),
+        report.k
+    );
+    print_table(&report.results);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_table(results: &[ModelResult]) {
+    println!(
+        "{:<10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "model", "ndcg", "precision", "map", "auc@k", "p@k", "recall@k", "full_auc", "mpr", "coverage", "novelty"
+    );
+    for r in results {
+        let m = &r.metrics;
+        println!(
+            "{:<10} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.2}",
+            r.model,
+            m.ndcg,
+            m.precision,
+            m.map,
+            m.auc,
+            m.precision_at_k,
+            m.recall_at_k,
+            m.full_auc,
+            m.mpr,
+            m.coverage,
+            m.novelty
+        );
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Trial {
+    factors: usize,
+    regularization: f32,
+    alpha: f32,
+    validation_ndcg: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct TuneReport {
+    split: Split,
+    k: usize,
+    trials: Vec<Trial>,
+    best: AlsConfig,
+    /// Test metrics of the best configuration and of the one given on the
+    /// command line (the defaults unless changed), both trained on the
+    /// whole training split.
+    test: Vec<ModelResult>,
+}
+
+pub fn tune(data_dir: &Path, a: TuneArgs) -> anyhow::Result<ExitCode> {
+    let (train, test) = load_split(data_dir, &a.split, a.cf.seed)?;
+    // Validation: the same kind of split, taken from the training data.
+    let (fit_part, valid) = split(&train, a.split.split(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(a.cf.seed + 1))?;
+    let base = AlsConfig { track_loss: false, ..a.cf.config() };
+    let total = (a.grid_factors.len() * a.grid_regularization.len() * a.grid_alpha.len()) as u64;
+    let bar = ui::count_bar(total, "tuning ALS");
+    let mut trials = Vec::new();
+    for &factors in &a.grid_factors {
+        for &regularization in &a.grid_regularization {
+            for &alpha in &a.grid_alpha {
+                let cfg = AlsConfig { factors, regularization, alpha, ..base.clone() };
+                let (model, _) = fit(&cfg, &fit_part, a.cf.seed)?;
+                let m = evaluate(&Cf(model), &fit_part, &valid, a.split.k);
+                trials.push(Trial { factors, regularization, alpha, validation_ndcg: m.ndcg });
+                bar.inc(1);
+            }
+        }
+    }
+    bar.finish_and_clear();
+    let best_trial = trials
+        .iter()
+        .max_by(|x, y| x.validation_ndcg.total_cmp(&y.validation_ndcg))
+        .context("no candidate configurations")?;
+    let best = AlsConfig {
+        factors: best_trial.factors,
+        regularization: best_trial.regularization,
+        alpha: best_trial.alpha,
+        ..base.clone()
+    };
+    let mut test_results = Vec::new();
+    for (name, cfg) in [("cf-tuned", &best), ("cf-given", &base)] {
+        let (model, secs) = fit(cfg, &train, a.cf.seed)?;
+        test_results.push(ModelResult {
+            model: name.into(),
+            metrics: evaluate(&Cf(model), &train, &test, a.split.k),
+            train_seconds: secs,
+        });
+    }
+    let report = TuneReport { split: a.split.split(), k: a.split.k, trials, best, test: test_results };
+    if a.cf.json {
+        ui::print_json(&report)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{:>8} {:>14} {:>8} {:>16}", "factors", "regularization", "alpha", "validation ndcg");
+    for t in &report.trials {
+        println!("{:>8} {:>14} {:>8} {:>16.4}", t.factors, t.regularization, t.alpha, t.validation_ndcg);
+    }
+    println!(
+        "\nbest: factors {}, regularization {}, alpha {}; on the test split:",
+        report.best.factors, report.best.regularization, report.best.alpha
+    );
+    print_table(&report.test);
+    Ok(ExitCode::SUCCESS)
+}
