@@ -27,12 +27,16 @@
 #![deny(missing_docs)]
 
 mod als;
+mod bpr;
 mod error;
+mod knn;
 mod linalg;
 mod model;
 pub mod weights;
 
 pub use als::{AlsConfig, IterationStats, Solver};
+pub use bpr::BprConfig;
 pub use error::{Error, Result};
+pub use knn::{ItemKnnConfig, ItemKnnModel, Weighting};
 pub use model::{CfModel, Contribution, Scored, TrainMetrics, FORMAT_VERSION, KIND};
 pub use weights::Confidence;

@@ -35,6 +35,8 @@ pub struct TrainMetrics {
 /// Metadata file of the artifact (`model.json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Meta {
+    #[serde(default = "als")]
+    algorithm: String,
     config: AlsConfig,
     factors: usize,
     n_users: usize,
@@ -44,9 +46,17 @@ struct Meta {
     metrics: TrainMetrics,
 }
 
+fn als() -> String {
+    "als".to_string()
+}
+
 /// A user (or item) vector per row, and the ids they belong to.
+///
+/// Trained by ALS or BPR; fold-in and explanations use the ALS user step
+/// (with the model's `config`) whichever trained it.
 #[derive(Debug, Clone)]
 pub struct CfModel {
+    algorithm: String,
     config: AlsConfig,
     k: usize,
     user_factors: Vec<f32>,
@@ -115,6 +125,7 @@ impl CfModel {
     ) -> CfModel {
         let yty = regularized_gram(&item_factors, k, config.regularization);
         CfModel {
+            algorithm: als(),
             item_norms: norms(&item_factors, k),
             user_norms: norms(&user_factors, k),
             config,
@@ -126,6 +137,16 @@ impl CfModel {
             yty,
             metrics,
         }
+    }
+
+    pub(crate) fn with_algorithm(mut self, name: &str) -> CfModel {
+        self.algorithm = name.to_string();
+        self
+    }
+
+    /// The algorithm that trained it: `"als"` or `"bpr"`.
+    pub fn algorithm(&self) -> &str {
+        &self.algorithm
     }
 
     /// Number of latent factors.
@@ -349,6 +370,7 @@ impl CfModel {
     /// ids, metrics) and `users.f32`, `items.f32` (little-endian row-major).
     pub fn save(&self, dir: &Path) -> Result<()> {
         let meta = Meta {
+            algorithm: self.algorithm.clone(),
             config: self.config.clone(),
             factors: self.k,
             n_users: self.user_ids.len(),
@@ -394,6 +416,7 @@ impl CfModel {
         if meta.user_ids.len() != meta.n_users || meta.item_ids.len() != meta.n_items {
             return Err(Error::Artifact { path: mp, reason: "id maps do not match the factor shapes".into() });
         }
-        Ok(CfModel::new(meta.config, meta.factors, x, y, meta.user_ids, meta.item_ids, meta.metrics))
+        Ok(CfModel::new(meta.config, meta.factors, x, y, meta.user_ids, meta.item_ids, meta.metrics)
+            .with_algorithm(&meta.algorithm))
     }
 }

@@ -144,3 +144,39 @@ fn save_and_load_round_trip() {
     std::fs::write(&items, &bytes[..bytes.len() - 3]).unwrap();
     assert!(CfModel::load(dir.path()).is_err());
 }
+
+#[test]
+fn bpr_ranks_the_users_cluster_first() {
+    let m = clustered(120, 80, 4, 8);
+    let cfg = encore_cf::BprConfig { factors: 8, learning_rate: 0.05, regularization: 0.01, iterations: 60 };
+    let model = cfg.fit(&m, &mut ChaCha8Rng::seed_from_u64(9), &mut |_, _| {}).unwrap();
+    assert_eq!(model.algorithm(), "bpr");
+    let mut in_cluster = 0;
+    for u in 0..m.n_users() {
+        for r in model.recommend(u, 5, m.row(u).indices).unwrap() {
+            in_cluster += (r.index / 20 == u % 4) as usize;
+        }
+    }
+    let share = in_cluster as f64 / (5 * m.n_users()) as f64;
+    assert!(share > 0.7, "BPR: only {share} of recommendations in the user's cluster");
+    assert!(encore_cf::BprConfig { learning_rate: 0.0, ..Default::default() }.validate().is_err());
+}
+
+#[test]
+fn item_knn_recommends_from_neighbours() {
+    let m = clustered(120, 80, 4, 10);
+    for w in
+        [encore_cf::Weighting::Cosine, encore_cf::Weighting::TfIdf, encore_cf::Weighting::Bm25 { k1: 100.0, b: 0.8 }]
+    {
+        let model = encore_cf::ItemKnnConfig { neighbours: 10, weighting: w }.fit(&m).unwrap();
+        let sim = model.similar_items(5, 5).unwrap();
+        assert!(sim.iter().filter(|s| s.index / 20 == 0).count() >= 4, "{w:?}: {sim:?}");
+        let h: Vec<(usize, f32)> = history(&m, 1).iter().map(|h| (h.0, h.1)).collect();
+        let scores = model.scores(&h);
+        let best = (0..80)
+            .filter(|i| m.row(1).indices.binary_search(&(*i as u32)).is_err())
+            .max_by(|&a, &b| scores[a].total_cmp(&scores[b]))
+            .unwrap();
+        assert_eq!(best / 20, 1, "{w:?}");
+    }
+}

@@ -44,9 +44,22 @@ impl SplitArgs {
 /// Evaluate recommenders offline on a held-out split of the store's data.
 #[derive(Debug, clap::Args)]
 pub struct EvalArgs {
-    /// Models to evaluate, comma-separated: cf, popular, random.
-    #[arg(long, default_value = "cf,popular,random")]
+    /// Models to evaluate, comma-separated: cf (ALS), bpr, knn-cosine,
+    /// knn-tfidf, knn-bm25, popular, random.
+    #[arg(long, default_value = "cf,bpr,knn-bm25,popular,random")]
     model: String,
+    /// BPR epochs.
+    #[arg(long, default_value_t = 100)]
+    bpr_iterations: usize,
+    /// BPR learning rate.
+    #[arg(long, default_value_t = 0.05)]
+    bpr_learning_rate: f32,
+    /// BPR regularization.
+    #[arg(long, default_value_t = 0.01)]
+    bpr_regularization: f32,
+    /// Neighbours kept per song by item-kNN.
+    #[arg(long, default_value_t = 20)]
+    neighbours: usize,
     #[command(flatten)]
     split: SplitArgs,
     #[command(flatten)]
@@ -69,6 +82,16 @@ pub struct TuneArgs {
     grid_alpha: Vec<f32>,
     #[command(flatten)]
     cf: CfArgs,
+}
+
+/// Item-kNN needs the user's plays, not just the item indices.
+struct KnnRows<'a>(encore_cf::ItemKnnModel, &'a Interactions);
+impl Scorer for KnnRows<'_> {
+    fn scores(&self, u: usize, _train: &[u32]) -> Vec<f32> {
+        let r = self.1.row(u);
+        let h: Vec<(usize, f32)> = r.indices.iter().zip(r.plays).map(|(&i, &p)| (i as usize, p)).collect();
+        self.0.scores(&h)
+    }
 }
 
 struct Cf(CfModel);
@@ -145,9 +168,35 @@ pub fn eval(data_dir: &Path, a: EvalArgs) -> anyhow::Result<ExitCode> {
                 let (model, secs) = fit(&cfg, &train, a.cf.seed)?;
                 (evaluate(&Cf(model), &train, &test, a.split.k), secs)
             }
+            "bpr" => {
+                let cfg = encore_cf::BprConfig {
+                    factors: a.cf.factors,
+                    learning_rate: a.bpr_learning_rate,
+                    regularization: a.bpr_regularization,
+                    iterations: a.bpr_iterations,
+                };
+                let t = std::time::Instant::now();
+                let model = cfg.fit(&train, &mut rand_chacha::ChaCha8Rng::seed_from_u64(a.cf.seed), &mut |_, _| {})?;
+                let secs = t.elapsed().as_secs_f64();
+                (evaluate(&Cf(model), &train, &test, a.split.k), secs)
+            }
+            knn if knn.starts_with("knn-") => {
+                let weighting = match knn {
+                    "knn-cosine" => encore_cf::Weighting::Cosine,
+                    "knn-tfidf" => encore_cf::Weighting::TfIdf,
+                    "knn-bm25" => encore_cf::Weighting::Bm25 { k1: 100.0, b: 0.8 },
+                    other => anyhow::bail!("unknown model {other:?} (knn-cosine, knn-tfidf or knn-bm25)"),
+                };
+                let t = std::time::Instant::now();
+                let model = encore_cf::ItemKnnConfig { neighbours: a.neighbours, weighting }.fit(&train)?;
+                let secs = t.elapsed().as_secs_f64();
+                (evaluate(&KnnRows(model, &train), &train, &test, a.split.k), secs)
+            }
             "popular" => (evaluate(&Popular::fit(&train), &train, &test, a.split.k), 0.0),
             "random" => (evaluate(&RandomOrder(a.cf.seed, train.n_items()), &train, &test, a.split.k), 0.0),
-            other => anyhow::bail!("unknown model {other:?} (expected cf, popular or random)"),
+            other => anyhow::bail!(
+                "unknown model {other:?} (expected cf, bpr, knn-cosine, knn-tfidf, knn-bm25, popular or random)"
+            ),
         };
         results.push(ModelResult { model: name.to_string(), metrics, train_seconds: secs });
     }
