@@ -86,13 +86,13 @@ impl BprConfig {
         let mut pos_user = Vec::new();
         let mut pos_item = Vec::new();
         let mut liked: Vec<Vec<u32>> = vec![Vec::new(); n_users];
-        for u in 0..n_users {
+        for (u, liked_u) in liked.iter_mut().enumerate() {
             let r = m.row(u);
             for (j, &i) in r.indices.iter().enumerate() {
                 if r.plays[j] > 0.0 {
                     pos_user.push(u as u32);
                     pos_item.push(i);
-                    liked[u].push(i);
+                    liked_u.push(i);
                 }
             }
         }

@@ -82,12 +82,12 @@ impl ItemKnnConfig {
         // Item-major rows of (user, weighted value).
         let mut rows: Vec<Vec<(u32, f32)>> = vec![Vec::new(); n_items];
         let mut df = vec![0u32; n_users];
-        for u in 0..n_users {
+        for (u, df_u) in df.iter_mut().enumerate() {
             let r = m.row(u);
             for (k, &i) in r.indices.iter().enumerate() {
                 if r.plays[k] > 0.0 {
                     rows[i as usize].push((u as u32, r.plays[k]));
-                    df[u] += 1;
+                    *df_u += 1;
                 }
             }
         }
@@ -195,6 +195,7 @@ mod tests {
     }
 
     /// Dense, obvious similarities of the weighted item rows.
+    #[allow(clippy::needless_range_loop)]
     fn brute(m: &Interactions, w: Weighting) -> Vec<Vec<f32>> {
         let (nu, ni) = (m.n_users(), m.n_items());
         let mut x = vec![vec![0f32; nu]; ni];
@@ -241,9 +242,9 @@ mod tests {
             let w = [Weighting::Cosine, Weighting::TfIdf, Weighting::Bm25 { k1: 1.2, b: 0.75 }][which];
             let model = ItemKnnConfig { neighbours: k, weighting: w }.fit(&m).unwrap();
             let dense = brute(&m, w);
-            for i in 0..12 {
+            for (i, dense_i) in dense.iter().enumerate() {
                 let mut want: Vec<(u32, f32)> =
-                    (0..12).filter(|&j| j != i && dense[i][j] > 0.0).map(|j| (j as u32, dense[i][j])).collect();
+                    (0..12).filter(|&j| j != i && dense_i[j] > 0.0).map(|j| (j as u32, dense_i[j])).collect();
                 want.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                 let got = model.neighbours(i);
                 prop_assert!(got.len() == want.len().min(k), "item {}: {:?} vs {:?}", i, got, want);
