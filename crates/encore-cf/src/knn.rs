@@ -7,7 +7,8 @@
 //!
 //! Weightings (N = number of items, df(u) = songs user u played):
 //! - `Cosine`: each item row scaled to unit length, so similarity is cosine;
-//! - `TfIdf`: `sqrt(plays) · idf(u)`, `idf(u) = ln N − ln(1 + df(u))`;
+//! - `TfIdf`: `sqrt(plays) · idf(u)`, `idf(u) = ln N − ln(1 + df(u))`, each
+//!   item row then scaled to unit length (cosine of TF-IDF vectors);
 //! - `Bm25 { k1, b }`: `plays (k1 + 1) / (k1 · norm(i) + plays) · idf(u)` with
 //!   `norm(i) = 1 − b + b · len(i) / mean len`, len = an item's total plays.
 
@@ -24,7 +25,7 @@ use crate::{Error, Result};
 pub enum Weighting {
     /// Unit-length item rows: cosine similarity.
     Cosine,
-    /// sqrt(plays) × inverse user frequency.
+    /// sqrt(plays) × inverse user frequency, rows at unit length.
     TfIdf,
     /// Okapi BM25 over items as documents and users as terms.
     Bm25 {
@@ -100,7 +101,11 @@ impl ItemKnnConfig {
                     let n = row.iter().map(|e| e.1 * e.1).sum::<f32>().sqrt();
                     row.iter_mut().for_each(|e| e.1 /= n.max(1e-12));
                 }
-                Weighting::TfIdf => row.iter_mut().for_each(|e| e.1 = e.1.sqrt() * idf[e.0 as usize]),
+                Weighting::TfIdf => {
+                    row.iter_mut().for_each(|e| e.1 = e.1.sqrt() * idf[e.0 as usize]);
+                    let n = row.iter().map(|e| e.1 * e.1).sum::<f32>().sqrt();
+                    row.iter_mut().for_each(|e| e.1 /= n.max(1e-12));
+                }
                 Weighting::Bm25 { k1, b } => {
                     let norm = 1.0 - b + b * lens[i] / mean_len.max(1e-12);
                     row.iter_mut().for_each(|e| e.1 = e.1 * (k1 + 1.0) / (k1 * norm + e.1) * idf[e.0 as usize]);
@@ -221,6 +226,10 @@ mod tests {
                         }
                     };
                 }
+            }
+            if w == Weighting::TfIdf {
+                let n = row.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+                row.iter_mut().for_each(|v| *v /= n);
             }
         }
         (0..ni).map(|i| (0..ni).map(|j| (0..nu).map(|u| x[i][u] * x[j][u]).sum()).collect()).collect()
