@@ -19,7 +19,7 @@ $py bench/quality_ml100k.py --prepare "$wheel" "$dir" >&2
 cargo build --release -q -p encore-cf --example quality_bench
 runs="$dir/quality-runs.jsonl"
 : > "$runs"
-for model in als als-tuned bpr knn-cosine knn-tfidf knn-bm25; do
+for model in als als-tuned bpr lmf knn-cosine knn-tfidf knn-bm25; do
   target/release/examples/quality_bench --train "$dir/ml100k-train.csv" --test "$dir/ml100k-test.csv" --model "$model" | tee -a "$runs"
 done
 for model in als als-default bpr lmf knn-cosine knn-tfidf knn-bm25; do
@@ -33,7 +33,7 @@ imp = {r["model"]: r for r in runs if r["tool"] != "encore"}
 print()
 print("| model | Encore nDCG@10 | implicit nDCG@10 | Encore / implicit | Encore P@10* | implicit P@10* | Encore MAP | implicit MAP | Encore AUC@10 | implicit AUC@10 |")
 print("|---|---|---|---|---|---|---|---|---|---|")
-rows = [("als", "als"), ("als-tuned", "als-default"), ("bpr", "bpr"), (None, "lmf"),
+rows = [("als", "als"), ("als-tuned", "als-default"), ("bpr", "bpr"), ("lmf", "lmf"),
         ("knn-cosine", "knn-cosine"), ("knn-tfidf", "knn-tfidf"), ("knn-bm25", "knn-bm25")]
 for e, i in rows:
     E, I = enc.get(e), imp.get(i)

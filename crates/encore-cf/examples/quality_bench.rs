@@ -2,7 +2,7 @@
 //! `bench/quality_ml100k.sh`.
 //!
 //! ```text
-//! quality_bench --train train.csv --test test.csv --model als|als-tuned|bpr|knn-cosine|knn-tfidf|knn-bm25
+//! quality_bench --train train.csv --test test.csv --model als|als-tuned|bpr|lmf|knn-cosine|knn-tfidf|knn-bm25
 //! ```
 //!
 //! The CSV files hold `user,item,plays` with dense 0-based indices (no
@@ -97,6 +97,12 @@ fn main() {
         "bpr" => {
             let cfg = BprConfig { factors: 64, learning_rate: 0.01, regularization: 0.01, iterations: 100 };
             let model = cfg.fit(&train_all, &mut rand_chacha::ChaCha8Rng::seed_from_u64(1), &mut |_, _| {}).unwrap();
+            evaluate(&Cf(model), &train_all, &test, 10)
+        }
+        "lmf" => {
+            let model = encore_cf::LmfConfig::default()
+                .fit(&train_all, &mut rand_chacha::ChaCha8Rng::seed_from_u64(1), &mut |_, _| {})
+                .unwrap();
             evaluate(&Cf(model), &train_all, &test, 10)
         }
         knn => {

@@ -31,6 +31,7 @@ mod bpr;
 mod error;
 mod knn;
 mod linalg;
+mod lmf;
 mod model;
 pub mod weights;
 
@@ -38,5 +39,6 @@ pub use als::{AlsConfig, IterationStats, Solver};
 pub use bpr::BprConfig;
 pub use error::{Error, Result};
 pub use knn::{ItemKnnConfig, ItemKnnModel, Weighting};
+pub use lmf::LmfConfig;
 pub use model::{CfModel, Contribution, Scored, TrainMetrics, FORMAT_VERSION, KIND};
 pub use weights::Confidence;

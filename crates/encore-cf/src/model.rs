@@ -52,7 +52,7 @@ fn als() -> String {
 
 /// A user (or item) vector per row, and the ids they belong to.
 ///
-/// Trained by ALS or BPR; fold-in and explanations use the ALS user step
+/// Trained by ALS, BPR or logistic MF; fold-in and explanations use the ALS user step
 /// (with the model's `config`) whichever trained it.
 #[derive(Debug, Clone)]
 pub struct CfModel {
@@ -144,7 +144,7 @@ impl CfModel {
         self
     }
 
-    /// The algorithm that trained it: `"als"` or `"bpr"`.
+    /// The algorithm that trained it: `"als"`, `"bpr"` or `"lmf"`.
     pub fn algorithm(&self) -> &str {
         &self.algorithm
     }

@@ -180,3 +180,20 @@ fn item_knn_recommends_from_neighbours() {
         assert_eq!(best / 20, 1, "{w:?}");
     }
 }
+
+#[test]
+fn lmf_ranks_the_users_cluster_first() {
+    let m = clustered(120, 80, 4, 11);
+    let model = encore_cf::LmfConfig { factors: 8, iterations: 30, ..Default::default() }
+        .fit(&m, &mut ChaCha8Rng::seed_from_u64(12), &mut |_, _| {})
+        .unwrap();
+    assert_eq!(model.algorithm(), "lmf");
+    let mut in_cluster = 0;
+    for u in 0..m.n_users() {
+        for r in model.recommend(u, 5, m.row(u).indices).unwrap() {
+            in_cluster += (r.index / 20 == u % 4) as usize;
+        }
+    }
+    let share = in_cluster as f64 / (5 * m.n_users()) as f64;
+    assert!(share > 0.7, "LMF: only {share} of recommendations in the user's cluster");
+}

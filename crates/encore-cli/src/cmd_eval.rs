@@ -44,7 +44,7 @@ impl SplitArgs {
 /// Evaluate recommenders offline on a held-out split of the store's data.
 #[derive(Debug, clap::Args)]
 pub struct EvalArgs {
-    /// Models to evaluate, comma-separated: cf (ALS), bpr, knn-cosine,
+    /// Models to evaluate, comma-separated: cf (ALS), bpr, lmf, knn-cosine,
     /// knn-tfidf, knn-bm25, popular, random.
     #[arg(long, default_value = "cf,bpr,knn-bm25,popular,random")]
     model: String,
@@ -180,6 +180,13 @@ pub fn eval(data_dir: &Path, a: EvalArgs) -> anyhow::Result<ExitCode> {
                 let secs = t.elapsed().as_secs_f64();
                 (evaluate(&Cf(model), &train, &test, a.split.k), secs)
             }
+            "lmf" => {
+                let cfg = encore_cf::LmfConfig { factors: a.cf.factors.min(64), ..Default::default() };
+                let t = std::time::Instant::now();
+                let model = cfg.fit(&train, &mut rand_chacha::ChaCha8Rng::seed_from_u64(a.cf.seed), &mut |_, _| {})?;
+                let secs = t.elapsed().as_secs_f64();
+                (evaluate(&Cf(model), &train, &test, a.split.k), secs)
+            }
             knn if knn.starts_with("knn-") => {
                 let weighting = match knn {
                     "knn-cosine" => encore_cf::Weighting::Cosine,
@@ -195,7 +202,7 @@ pub fn eval(data_dir: &Path, a: EvalArgs) -> anyhow::Result<ExitCode> {
             "popular" => (evaluate(&Popular::fit(&train), &train, &test, a.split.k), 0.0),
             "random" => (evaluate(&RandomOrder(a.cf.seed, train.n_items()), &train, &test, a.split.k), 0.0),
             other => anyhow::bail!(
-                "unknown model {other:?} (expected cf, bpr, knn-cosine, knn-tfidf, knn-bm25, popular or random)"
+                "unknown model {other:?} (expected cf, bpr, lmf, knn-cosine, knn-tfidf, knn-bm25, popular or random)"
             ),
         };
         results.push(ModelResult { model: name.to_string(), metrics, train_seconds: secs });
