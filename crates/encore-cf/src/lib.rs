@@ -33,6 +33,7 @@ mod knn;
 mod linalg;
 mod lmf;
 mod model;
+pub mod parquet_io;
 pub mod weights;
 
 pub use als::{AlsConfig, IterationStats, Solver};

@@ -14,8 +14,16 @@ use crate::ui;
 #[derive(Debug, clap::Args)]
 pub struct RecommendArgs {
     /// The user's name (as imported).
+    #[arg(long, required_unless_present = "user_id", conflicts_with = "user_id")]
+    user: Option<String>,
+    /// The user's store id instead of the name.
     #[arg(long)]
-    user: String,
+    user_id: Option<i64>,
+    /// Score with the user's vector as trained and keep songs they played —
+    /// what Spark's `recommendForAllUsers` does — instead of folding in the
+    /// current history and leaving played songs out.
+    #[arg(long)]
+    as_trained: bool,
     /// How many songs.
     #[arg(short, default_value_t = 20)]
     n: usize,
@@ -92,7 +100,11 @@ fn describe(s: &SongInfo) -> String {
 
 pub fn recommend(data_dir: &Path, a: RecommendArgs) -> anyhow::Result<ExitCode> {
     let (store, model, version) = open(data_dir)?;
-    let uid = store.user_id(&a.user)?.with_context(|| format!("no user called {:?}", a.user))?;
+    let (uid, name) = match (&a.user, a.user_id) {
+        (Some(name), _) => (store.user_id(name)?.with_context(|| format!("no user called {name:?}"))?, name.clone()),
+        (None, Some(id)) => (id, store.user_name(id)?.with_context(|| format!("no user with id {id}"))?),
+        (None, None) => anyhow::bail!("give --user or --user-id"),
+    };
     // The user's current history, folded in against the song factors, so
     // listens imported since training count.
     let history: Vec<(usize, f32, u32)> = store
@@ -102,8 +114,12 @@ pub fn recommend(data_dir: &Path, a: RecommendArgs) -> anyhow::Result<ExitCode> 
         .collect();
     let mut played: Vec<u32> = history.iter().map(|h| h.0 as u32).collect();
     played.sort_unstable();
-    let x = model.fold_in(&history)?;
-    let recs = model.recommend_vector(&x, a.n, &played)?;
+    let recs = if a.as_trained {
+        let u = model.user_index(uid).with_context(|| format!("user {name:?} is not in the model"))?;
+        model.recommend(u, a.n, &[])?
+    } else {
+        model.recommend_vector(&model.fold_in(&history)?, a.n, &played)?
+    };
     let mut out = Vec::new();
     for r in recs {
         let because = model
@@ -119,7 +135,7 @@ pub fn recommend(data_dir: &Path, a: RecommendArgs) -> anyhow::Result<ExitCode> 
         out.push(Rec { song, score: r.score, because });
     }
     let report =
-        RecommendReport { user: a.user, model_version: version, history_songs: history.len(), recommendations: out };
+        RecommendReport { user: name, model_version: version, history_songs: history.len(), recommendations: out };
     if a.json {
         ui::print_json(&report)?;
         return Ok(ExitCode::SUCCESS);

@@ -3,6 +3,7 @@
 
 mod cmd_demo;
 mod cmd_eval;
+mod cmd_factors;
 mod cmd_gen;
 mod cmd_import;
 mod cmd_query;
@@ -51,6 +52,10 @@ enum Command {
     Eval(cmd_eval::EvalArgs),
     /// Pick ALS hyperparameters on a validation split.
     Tune(cmd_eval::TuneArgs),
+    /// Export or import factor models as Parquet (Spark MLlib ALS layout).
+    Factors(cmd_factors::FactorsArgs),
+    /// Export data for other tools (e.g. the interaction matrix for Spark).
+    Export(cmd_factors::ExportArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +71,8 @@ fn main() -> ExitCode {
         Command::Similar(a) => cmd_query::similar(&cli.data_dir, a),
         Command::Eval(a) => cmd_eval::eval(&cli.data_dir, a),
         Command::Tune(a) => cmd_eval::tune(&cli.data_dir, a),
+        Command::Factors(a) => cmd_factors::factors(&cli.data_dir, a),
+        Command::Export(a) => cmd_factors::export(&cli.data_dir, a),
     };
     match result {
         Ok(code) => code,

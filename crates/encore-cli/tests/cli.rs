@@ -334,3 +334,33 @@ fn eval_and_tune_on_the_demo_world() {
     assert_eq!(t["trials"].as_array().unwrap().len(), 4);
     assert_eq!(t["test"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn factors_round_trip_through_spark_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    assert!(encore(data, &["demo", "--users", "50", "--songs", "30", "--clip-seconds", "1", "--no-serve"])
+        .status
+        .success());
+    assert!(encore(data, &["train", "cf", "--factors", "6", "--iterations", "3"]).status.success());
+    let before = json(&encore(data, &["recommend", "--user-id", "4", "--as-trained", "-n", "5", "--json"]));
+    let spark = data.join("spark-model");
+    let out = encore(data, &["factors", "export", "--out", spark.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(spark.join("userFactors/part-00000.parquet").exists());
+    assert!(spark.join("metadata/part-00000").exists());
+    let out = encore(data, &["factors", "import", "--from", spark.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(json(&out)["version_dir"].as_str().unwrap().ends_with("v000002"));
+    let after = json(&encore(data, &["recommend", "--user-id", "4", "--as-trained", "-n", "5", "--json"]));
+    let ids = |v: &Value| {
+        v["recommendations"].as_array().unwrap().iter().map(|r| r["song"]["id"].clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&before), ids(&after));
+    let out = encore(data, &["factors", "import", "--from", data.join("nowhere").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+
+    let csv = data.join("inter.csv");
+    assert!(encore(data, &["export", "interactions", "--out", csv.to_str().unwrap()]).status.success());
+    assert!(std::fs::read_to_string(&csv).unwrap().starts_with("user,item,plays,skips\n"));
+}
