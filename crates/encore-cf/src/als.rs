@@ -18,7 +18,9 @@ use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::linalg::{add_gram, cholesky_scratch, cholesky_solve, dot, gram, matvec, simd_axpy, simd_dot, simd_matvec};
+use crate::linalg::{
+    add_gram, cholesky_scratch, cholesky_solve, dot, gram, matvec, simd_axpy, simd_dot, simd_dot2, simd_matvec,
+};
 use crate::model::{CfModel, TrainMetrics};
 use crate::weights::{Confidence, Weighted};
 use crate::{Error, Result};
@@ -285,11 +287,20 @@ fn cg_row<S: pulp::Simd>(
     // r = b − A x
     simd_matvec(simd, yty, x, &mut s.r);
     s.r.iter_mut().for_each(|v| *v = -*v);
-    for (&j, &c) in cols.iter().zip(conf) {
+    // The weight of yⱼ in b − A x: c·p − (c − 1)·(yⱼ·x).
+    let coef = |c: f32, score: f32| if c > 0.0 { c - (c - 1.0) * score } else { (c + 1.0) * score };
+    let mut pairs = cols.chunks_exact(2).zip(conf.chunks_exact(2));
+    for (j2, c2) in &mut pairs {
+        let ya = &y[j2[0] as usize * k..(j2[0] as usize + 1) * k];
+        let yb = &y[j2[1] as usize * k..(j2[1] as usize + 1) * k];
+        let (da, db) = simd_dot2(simd, ya, yb, x);
+        simd_axpy(simd, coef(c2[0], da), ya, &mut s.r);
+        simd_axpy(simd, coef(c2[1], db), yb, &mut s.r);
+    }
+    if cols.len() % 2 == 1 {
+        let j = cols[cols.len() - 1];
         let yj = &y[j as usize * k..(j as usize + 1) * k];
-        let (p, c) = if c > 0.0 { (1.0, c) } else { (0.0, -c) };
-        let score = simd_dot(simd, yj, x);
-        simd_axpy(simd, c * p - (c - 1.0) * score, yj, &mut s.r);
+        simd_axpy(simd, coef(conf[conf.len() - 1], simd_dot(simd, yj, x)), yj, &mut s.r);
     }
     s.p.copy_from_slice(&s.r);
     let mut rs_old = simd_dot(simd, &s.r, &s.r);
@@ -298,9 +309,20 @@ fn cg_row<S: pulp::Simd>(
     }
     for _ in 0..steps {
         simd_matvec(simd, yty, &s.p, &mut s.ap);
-        for (&j, &c) in cols.iter().zip(conf) {
+        // Two entries at a time: their dot products are independent, so the
+        // CPU overlaps them.
+        let mut pairs = cols.chunks_exact(2).zip(conf.chunks_exact(2));
+        for (j2, c2) in &mut pairs {
+            let ya = &y[j2[0] as usize * k..(j2[0] as usize + 1) * k];
+            let yb = &y[j2[1] as usize * k..(j2[1] as usize + 1) * k];
+            let (da, db) = simd_dot2(simd, ya, yb, &s.p);
+            simd_axpy(simd, (c2[0].abs() - 1.0) * da, ya, &mut s.ap);
+            simd_axpy(simd, (c2[1].abs() - 1.0) * db, yb, &mut s.ap);
+        }
+        if cols.len() % 2 == 1 {
+            let j = cols[cols.len() - 1];
             let yj = &y[j as usize * k..(j as usize + 1) * k];
-            let w = c.abs() - 1.0;
+            let w = conf[conf.len() - 1].abs() - 1.0;
             simd_axpy(simd, w * simd_dot(simd, yj, &s.p), yj, &mut s.ap);
         }
         let pap = simd_dot(simd, &s.p, &s.ap);

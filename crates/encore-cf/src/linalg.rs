@@ -74,6 +74,36 @@ pub fn simd_dot<S: pulp::Simd>(simd: S, a: &[f32], b: &[f32]) -> f32 {
     s
 }
 
+/// `(a · v, b · v)` in one pass over `v` (see [`simd_dot`]).
+#[inline(always)]
+pub fn simd_dot2<S: pulp::Simd>(simd: S, a: &[f32], b: &[f32], v: &[f32]) -> (f32, f32) {
+    let (ah, at) = S::as_simd_f32s(a);
+    let (bh, bt) = S::as_simd_f32s(b);
+    let (vh, vt) = S::as_simd_f32s(v);
+    let z = simd.splat_f32s(0.0);
+    let (mut a0, mut a1, mut b0, mut b1) = (z, z, z, z);
+    let n = vh.len();
+    let mut c = 0;
+    while c + 1 < n {
+        a0 = simd.mul_add_f32s(ah[c], vh[c], a0);
+        b0 = simd.mul_add_f32s(bh[c], vh[c], b0);
+        a1 = simd.mul_add_f32s(ah[c + 1], vh[c + 1], a1);
+        b1 = simd.mul_add_f32s(bh[c + 1], vh[c + 1], b1);
+        c += 2;
+    }
+    if c < n {
+        a0 = simd.mul_add_f32s(ah[c], vh[c], a0);
+        b0 = simd.mul_add_f32s(bh[c], vh[c], b0);
+    }
+    let mut sa = simd.reduce_sum_f32s(simd.add_f32s(a0, a1));
+    let mut sb = simd.reduce_sum_f32s(simd.add_f32s(b0, b1));
+    for ((x, y), w) in at.iter().zip(bt).zip(vt) {
+        sa += x * w;
+        sb += y * w;
+    }
+    (sa, sb)
+}
+
 /// `y += alpha · x` with explicit SIMD registers (see [`simd_dot`]).
 #[inline(always)]
 pub fn simd_axpy<S: pulp::Simd>(simd: S, alpha: f32, x: &[f32], y: &mut [f32]) {
