@@ -18,6 +18,7 @@ use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::error::check;
 use crate::linalg::{
     add_gram, cholesky_scratch, cholesky_solve, dot, gram, matvec, simd_axpy, simd_dot, simd_dot2, simd_matvec,
 };
@@ -89,35 +90,19 @@ pub struct IterationStats {
     pub loss: Option<f64>,
 }
 
-fn bad(name: &'static str, value: String, reason: &'static str) -> Error {
-    Error::InvalidParameter { name, value, reason }
-}
-
 impl AlsConfig {
     /// Checks the hyperparameters.
     pub fn validate(&self) -> Result<()> {
-        if self.factors == 0 || self.factors > 1024 {
-            return Err(bad("factors", self.factors.to_string(), "must be between 1 and 1024"));
-        }
-        if !(self.regularization >= 0.0 && self.regularization.is_finite()) {
-            return Err(bad("regularization", self.regularization.to_string(), "must be finite and ≥ 0"));
-        }
-        if !(self.alpha > 0.0 && self.alpha.is_finite()) {
-            return Err(bad("alpha", self.alpha.to_string(), "must be finite and > 0"));
-        }
+        check::factors(self.factors)?;
+        check::non_negative("regularization", self.regularization)?;
+        check::positive("alpha", self.alpha)?;
         if let Confidence::Log { epsilon } = self.confidence {
-            if !(epsilon > 0.0 && epsilon.is_finite()) {
-                return Err(bad("epsilon", epsilon.to_string(), "must be finite and > 0"));
-            }
+            check::positive("epsilon", epsilon)?;
         }
-        if !(self.skip_weight >= 0.0 && self.skip_weight.is_finite()) {
-            return Err(bad("skip_weight", self.skip_weight.to_string(), "must be finite and ≥ 0"));
-        }
-        if self.iterations == 0 {
-            return Err(bad("iterations", "0".into(), "must be at least 1"));
-        }
-        if let Solver::Cg { steps: 0 } = self.solver {
-            return Err(bad("cg_steps", "0".into(), "must be at least 1"));
+        check::non_negative("skip_weight", self.skip_weight)?;
+        check::at_least_one("iterations", self.iterations)?;
+        if let Solver::Cg { steps } = self.solver {
+            check::at_least_one("cg_steps", steps)?;
         }
         Ok(())
     }

@@ -25,6 +25,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::als::AlsConfig;
+use crate::error::check;
 use crate::model::{CfModel, TrainMetrics};
 use crate::{Error, Result};
 
@@ -59,20 +60,10 @@ fn store(v: &AtomicU32, x: f32) {
 impl BprConfig {
     /// Checks the hyperparameters.
     pub fn validate(&self) -> Result<()> {
-        let bad = |name, value: String, reason| Err(Error::InvalidParameter { name, value, reason });
-        if self.factors == 0 || self.factors > 1024 {
-            return bad("factors", self.factors.to_string(), "must be between 1 and 1024");
-        }
-        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return bad("learning_rate", self.learning_rate.to_string(), "must be finite and > 0");
-        }
-        if !(self.regularization >= 0.0 && self.regularization.is_finite()) {
-            return bad("regularization", self.regularization.to_string(), "must be finite and ≥ 0");
-        }
-        if self.iterations == 0 {
-            return bad("iterations", "0".into(), "must be at least 1");
-        }
-        Ok(())
+        check::factors(self.factors)?;
+        check::positive("learning_rate", self.learning_rate)?;
+        check::non_negative("regularization", self.regularization)?;
+        check::at_least_one("iterations", self.iterations)
     }
 
     /// Trains on the full plays of `m`. `progress(epoch, of)` after each

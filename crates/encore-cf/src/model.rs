@@ -113,6 +113,25 @@ fn top_n(scores: Vec<f32>, n: usize, exclude: &[u32], ids: &[i64]) -> Vec<Scored
     cand.into_iter().map(|(i, s)| Scored { index: i, id: ids[i], score: s }).collect()
 }
 
+/// The `n` rows of `factors` closest to row `q` by cosine, `q` left out.
+fn most_similar(
+    factors: &[f32],
+    norms: &[f32],
+    ids: &[i64],
+    k: usize,
+    q: usize,
+    n: usize,
+    what: &'static str,
+) -> Result<Vec<Scored>> {
+    if q >= ids.len() {
+        return Err(Error::UnknownRow { what, index: q });
+    }
+    let v = &factors[q * k..(q + 1) * k];
+    let vn = norms[q].max(1e-12);
+    let scores = factors.par_chunks(k).zip(norms).map(|(y, &yn)| dot(v, y) / (vn * yn.max(1e-12))).collect();
+    Ok(top_n(scores, n, &[q as u32], ids))
+}
+
 impl CfModel {
     pub(crate) fn new(
         config: AlsConfig,
@@ -254,34 +273,12 @@ impl CfModel {
 
     /// Items most similar to item `i` by cosine of their factors.
     pub fn similar_items(&self, i: usize, n: usize) -> Result<Vec<Scored>> {
-        if i >= self.n_items() {
-            return Err(Error::UnknownRow { what: "item", index: i });
-        }
-        let q = self.item_vector(i);
-        let qn = self.item_norms[i].max(1e-12);
-        let scores = self
-            .item_factors
-            .par_chunks(self.k)
-            .zip(&self.item_norms)
-            .map(|(y, &yn)| dot(q, y) / (qn * yn.max(1e-12)))
-            .collect();
-        Ok(top_n(scores, n, &[i as u32], &self.item_ids))
+        most_similar(&self.item_factors, &self.item_norms, &self.item_ids, self.k, i, n, "item")
     }
 
     /// Users most similar to user `u` by cosine of their factors.
     pub fn similar_users(&self, u: usize, n: usize) -> Result<Vec<Scored>> {
-        if u >= self.user_ids.len() {
-            return Err(Error::UnknownRow { what: "user", index: u });
-        }
-        let q = self.user_vector(u);
-        let qn = self.user_norms[u].max(1e-12);
-        let scores = self
-            .user_factors
-            .par_chunks(self.k)
-            .zip(&self.user_norms)
-            .map(|(x, &xn)| dot(q, x) / (qn * xn.max(1e-12)))
-            .collect();
-        Ok(top_n(scores, n, &[u as u32], &self.user_ids))
+        most_similar(&self.user_factors, &self.user_norms, &self.user_ids, self.k, u, n, "user")
     }
 
     /// Signed confidences of a history of `(item index, plays, skips)`,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use encore_cf::{parquet_io, CfModel};
+use encore_cf::parquet_io;
 use encore_store::Store;
 use encore_types::ArtifactHeader;
 
@@ -60,15 +60,9 @@ enum ExportCmd {
 }
 
 pub fn factors(data_dir: &Path, a: FactorsArgs) -> anyhow::Result<ExitCode> {
-    let store = Store::open(data_dir).with_context(|| format!("opening data directory {}", data_dir.display()))?;
     match a.what {
         FactorsCmd::Export { out } => {
-            let (path, header) = store
-                .artifacts(encore_cf::KIND)?
-                .current()?
-                .context("no collaborative-filtering model yet: run `encore train cf` first")?;
-            header.check(encore_cf::KIND, encore_cf::FORMAT_VERSION)?;
-            let model = CfModel::load(&path)?;
+            let (_, model, _) = crate::cmd_query::open(data_dir)?;
             parquet_io::export_spark(&model, &out)?;
             println!(
                 "wrote {} user and {} song vectors ({} factors) to {}",
@@ -79,6 +73,8 @@ pub fn factors(data_dir: &Path, a: FactorsArgs) -> anyhow::Result<ExitCode> {
             );
         }
         FactorsCmd::Import { from, regularization, json } => {
+            let store =
+                Store::open(data_dir).with_context(|| format!("opening data directory {}", data_dir.display()))?;
             let model = parquet_io::import_spark(&from, regularization)
                 .with_context(|| format!("reading Spark ALS factors from {}", from.display()))?;
             let dir = store.artifacts(encore_cf::KIND)?;

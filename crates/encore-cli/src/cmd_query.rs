@@ -83,7 +83,8 @@ struct SimilarReport {
     similar: Vec<Similar>,
 }
 
-fn open(data_dir: &Path) -> anyhow::Result<(Store, CfModel, String)> {
+/// The store and its current CF model (with the model's directory).
+pub fn open(data_dir: &Path) -> anyhow::Result<(Store, CfModel, String)> {
     let store = Store::open(data_dir).with_context(|| format!("opening data directory {}", data_dir.display()))?;
     let (path, header) = store
         .artifacts(encore_cf::KIND)?
