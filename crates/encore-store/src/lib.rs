@@ -27,6 +27,7 @@
 
 mod artifacts;
 mod catalog;
+mod documents;
 mod error;
 mod import;
 mod matrix;

@@ -5,7 +5,7 @@ use rusqlite::Connection;
 use crate::{Error, Result};
 
 /// Version of the schema this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS artists (
@@ -87,6 +87,18 @@ CREATE TABLE IF NOT EXISTS imports (
     duplicates  INTEGER NOT NULL DEFAULT 0,
     skipped     INTEGER NOT NULL DEFAULT 0,
     ignored     INTEGER NOT NULL DEFAULT 0
+);
+
+-- Text about music (schema 2). A document is identified by its URL and by
+-- the hash of its text: the same page twice, or the same text under two URLs,
+-- is stored once.
+CREATE TABLE IF NOT EXISTS documents (
+    id        INTEGER PRIMARY KEY,
+    url       TEXT NOT NULL UNIQUE,
+    hash      TEXT NOT NULL UNIQUE,
+    title     TEXT,
+    text      TEXT NOT NULL,
+    published TEXT
 );
 
 CREATE TABLE IF NOT EXISTS import_errors (

@@ -87,3 +87,16 @@ pub enum Record {
     /// A catalog entry.
     Catalog(CatalogSong),
 }
+
+/// A text document about music (an article, a blog post, a page).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    /// Where it came from (URL, or a file path when there is none).
+    pub url: String,
+    /// Title, when known.
+    pub title: Option<String>,
+    /// Readable text (HTML already reduced).
+    pub text: String,
+    /// Publication date as given.
+    pub published: Option<String>,
+}

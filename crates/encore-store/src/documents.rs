@@ -1,0 +1,80 @@
+//! Text documents for the text model.
+
+use encore_types::Document;
+use rusqlite::params;
+
+use crate::{Result, Store};
+
+impl Store {
+    /// Stores `doc` unless a document with the same URL or the same text is
+    /// already there. Returns whether it was added.
+    pub fn add_document(&mut self, doc: &Document) -> Result<bool> {
+        let hash = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(doc.text.as_bytes()));
+        let n = self
+            .conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO documents (url, hash, title, text, published) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![doc.url, hash, doc.title, doc.text, doc.published])?;
+        Ok(n == 1)
+    }
+
+    /// Runs `f` inside one transaction (for batches of writes).
+    pub fn in_transaction<T>(&mut self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        match f(self) {
+            Ok(v) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    /// Calls `f` for every stored document, in id order, without loading
+    /// them all.
+    pub fn for_each_document(&self, mut f: impl FnMut(Document)) -> Result<()> {
+        let mut st = self.conn.prepare("SELECT url, title, text, published FROM documents ORDER BY id")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            f(Document { url: r.get(0)?, title: r.get(1)?, text: r.get(2)?, published: r.get(3)? });
+        }
+        Ok(())
+    }
+
+    /// Artists as (id, name, genre).
+    pub fn artists(&self) -> Result<Vec<(i64, String, Option<String>)>> {
+        let mut st = self.conn.prepare("SELECT id, name, genre FROM artists ORDER BY id")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Songs as (id, artist id, title).
+    pub fn song_titles(&self) -> Result<Vec<(i64, Option<i64>, String)>> {
+        let mut st = self.conn.prepare("SELECT id, artist_id, title FROM songs ORDER BY id")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_are_deduplicated_by_url_and_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let d = Document { url: "u1".into(), text: "hello".into(), ..Default::default() };
+        assert!(store.add_document(&d).unwrap());
+        assert!(!store.add_document(&d).unwrap());
+        assert!(!store.add_document(&Document { url: "u2".into(), ..d.clone() }).unwrap());
+        assert!(!store.add_document(&Document { text: "other".into(), ..d.clone() }).unwrap());
+        let mut n = 0;
+        store.for_each_document(|_| n += 1).unwrap();
+        assert_eq!(n, 1);
+    }
+}

@@ -1,0 +1,47 @@
+//! The text model: what the web says about songs and artists.
+//!
+//! [`read_path`] reduces HTML pages, JSON lines and WARC/WET archives to
+//! [`encore_types::Document`]s. [`Linker`] finds mentions of the catalog's
+//! artists and songs in them; [`TermModelBuilder`] attributes the
+//! descriptive words of each sentence to the entities it mentions and weighs
+//! them into sparse TF-IDF vectors; the resulting [`TermModel`] finds similar
+//! artists and songs, co-mentioned artists, and ranks entities for a
+//! free-text description.
+#![deny(missing_docs)]
+
+mod html;
+mod link;
+mod model;
+mod read;
+mod tokens;
+
+pub use html::readable_text;
+pub use link::{Entity, Linker, Mention};
+pub use model::{Described, TermModel, TermModelBuilder, TermModelConfig, FORMAT_VERSION, KIND};
+pub use read::{read_path, Problem, MAX_DOC_BYTES};
+pub use tokens::{sentences, STOP_WORDS};
+
+/// Errors of the text model.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading or writing a model file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A saved model is malformed.
+    #[error("{path}: {reason}")]
+    Artifact {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Result of the text model.
+pub type Result<T> = std::result::Result<T, Error>;
