@@ -39,6 +39,8 @@ pub struct Args {
 struct Report {
     world: WorldFiles,
     imports: Vec<ImportSummary>,
+    text: crate::cmd_text::IngestReport,
+    text_model: encore_text::BuildStats,
     stats: StoreStats,
     seconds: f64,
 }
@@ -82,8 +84,18 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
         bar.finish_and_clear();
         imports.push(s);
     }
+    // The articles, and the text model built from them.
+    let text = crate::cmd_text::ingest(&mut store, &[files.articles.clone(), files.html_dir.clone()])?;
+    let (text_model, _) = crate::cmd_text::train(&store, encore_text::TermModelConfig::default())?;
     let stats = store.stats()?;
-    let report = Report { world: files, imports, stats, seconds: started.elapsed().as_secs_f64() };
+    let report = Report {
+        world: files,
+        imports,
+        text,
+        text_model: text_model.stats.clone(),
+        stats,
+        seconds: started.elapsed().as_secs_f64(),
+    };
     if args.json {
         ui::print_json(&report)?;
         return Ok(ExitCode::SUCCESS);
@@ -107,6 +119,15 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
             s.format, s.rows_read, s.imported, s.duplicates, s.skipped, s.ignored
         );
     }
+    println!(
+        "  text             {:>8} documents: {} new, {} already stored; text model: {} terms, {} artists, {} songs",
+        report.text.documents_read,
+        report.text.added,
+        report.text.duplicates,
+        report.text_model.terms,
+        report.text_model.artists,
+        report.text_model.songs
+    );
     println!("done in {:.1}s\n", report.seconds);
     if !args.no_serve {
         println!("(serving the web page arrives with the HTTP service; nothing to serve yet)\n");

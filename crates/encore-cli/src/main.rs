@@ -8,6 +8,7 @@ mod cmd_gen;
 mod cmd_import;
 mod cmd_query;
 mod cmd_stats;
+mod cmd_text;
 mod cmd_train;
 mod ui;
 
@@ -56,9 +57,28 @@ enum Command {
     Factors(cmd_factors::FactorsArgs),
     /// Export data for other tools (e.g. the interaction matrix for Spark).
     Export(cmd_factors::ExportArgs),
+    /// The text model: ingest articles, train, describe, search.
+    Text(cmd_text::Args),
 }
 
+/// Dies quietly on a closed pipe (`encore stats | head`), as command-line
+/// tools do, instead of panicking in `println!`: Rust ignores SIGPIPE by
+/// default, so restore the default action.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn reset_sigpipe() {
+    // SAFETY: setting a signal's disposition to SIG_DFL at start-up, before
+    // any other thread exists, has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn reset_sigpipe() {}
+
 fn main() -> ExitCode {
+    reset_sigpipe();
     let cli = Cli::parse();
     ui::init_tracing(cli.verbose);
     let result = match cli.command {
@@ -73,6 +93,7 @@ fn main() -> ExitCode {
         Command::Tune(a) => cmd_eval::tune(&cli.data_dir, a),
         Command::Factors(a) => cmd_factors::factors(&cli.data_dir, a),
         Command::Export(a) => cmd_factors::export(&cli.data_dir, a),
+        Command::Text(a) => cmd_text::run(&cli.data_dir, a),
     };
     match result {
         Ok(code) => code,

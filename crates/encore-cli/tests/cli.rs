@@ -42,6 +42,7 @@ fn dump(data: &Path) -> Vec<String> {
         ("song_counts", "user_id, song_id"),
         ("artist_counts", "user_id, artist_id"),
         ("import_errors", "import_id, line"),
+        ("documents", "id"),
     ] {
         let mut st = conn.prepare(&format!("SELECT * FROM {table} ORDER BY {order}")).unwrap();
         let n = st.column_count();
@@ -212,10 +213,13 @@ fn demo_generates_imports_and_is_idempotent() {
     assert_eq!(wavs, 30);
     assert!(dir.path().join("demo/text/articles.jsonl").exists());
     assert!(v["imports"].as_array().unwrap().iter().all(|s| s["skipped"] == 0));
+    assert!(v["text"]["added"].as_u64().unwrap() > 10, "{}", v["text"]);
+    assert!(v["text_model"]["artists"].as_u64().unwrap() > 0);
 
     let before = dump(dir.path());
     let again = json(&encore(dir.path(), &args));
     assert!(again["imports"].as_array().unwrap().iter().all(|s| s["status"] == "already-imported"));
+    assert_eq!(again["text"]["added"], 0);
     assert_eq!(dump(dir.path()), before);
 
     let human = encore(dir.path(), &["demo", "--users", "40", "--songs", "30", "--clip-seconds", "2", "--no-serve"]);
@@ -363,4 +367,82 @@ fn factors_round_trip_through_spark_layout() {
     let csv = data.join("inter.csv");
     assert!(encore(data, &["export", "interactions", "--out", csv.to_str().unwrap()]).status.success());
     assert!(std::fs::read_to_string(&csv).unwrap().starts_with("user,item,plays,skips\n"));
+}
+
+fn text_fixture(rel: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/text").join(rel).display().to_string()
+}
+
+#[test]
+fn text_ingest_train_describe_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    assert!(encore(data, &["import", "--format", "catalog", &fixture("catalog/text-world.jsonl")]).status.success());
+    let out = encore(data, &["text", "ingest", &text_fixture(""), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r = json(&out);
+    // 4 pages (the empty one and the PDF are not documents), 3 good JSON
+    // lines of which one repeats a URL, 2 complete WARC records.
+    assert_eq!(
+        (r["documents_read"].as_u64(), r["added"].as_u64(), r["duplicates"].as_u64()),
+        (Some(9), Some(8), Some(1))
+    );
+    let problems: Vec<(String, u64, String)> = r["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let f = p["file"].as_str().unwrap();
+            (
+                f[f.rfind("text/").unwrap() + 5..].to_string(),
+                p["at"].as_u64().unwrap(),
+                p["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let kinds: Vec<(&str, u64)> = problems.iter().map(|p| (p.0.as_str(), p.1)).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("articles.jsonl", 2),
+            ("articles.jsonl", 3),
+            ("crawl.warc.gz", 610),
+            ("pages/empty.html", 0),
+            ("pages/latin1.html", 5)
+        ],
+        "{problems:?}"
+    );
+    assert!(problems[2].2.starts_with("truncated WARC record"));
+    // Re-ingesting adds nothing.
+    let again = json(&encore(data, &["text", "ingest", &text_fixture(""), "--json"]));
+    assert_eq!(again["added"], 0);
+
+    let out = encore(data, &["text", "train", "--min-df", "1", "--max-df-share", "1", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let terms = |artist: &str| -> Vec<String> {
+        let v = json(&encore(data, &["text", "describe", "--artist", artist, "-n", "40", "--json"]));
+        v["terms"].as_array().unwrap().iter().map(|t| t[0].as_str().unwrap().to_string()).collect()
+    };
+    let moon = terms("Moon Pilots");
+    for t in ["dreamy hazy", "hazy", "nocturnal", "wistful"] {
+        assert!(moon.contains(&t.to_string()), "Moon Pilots lacks {t}: {moon:?}");
+    }
+    // "It sounds nothing like The Sunbeams, whose records are sunny and
+    // brash" gives nobody anything; The Sunbeams are sunny from elsewhere.
+    let sun = terms("The Sunbeams");
+    assert!(
+        sun.contains(&"sunny".to_string()) && !sun.iter().any(|t| t.contains("dreamy") || t.contains("wistful")),
+        "{sun:?}"
+    );
+    // Sentence-initial "Yes," is the word, not the band.
+    let yes = terms("Yes");
+    assert!(yes.contains(&"virtuosic".to_string()) && !yes.contains(&"dreamy".to_string()), "{yes:?}");
+    assert!(terms("Glass Owls").contains(&"noisy".to_string()));
+    let air = json(&encore(data, &["text", "describe", "--artist", "AIR", "--json"]));
+    assert_eq!(air["comentioned"][0]["artist"], "Moon Pilots");
+
+    let s = json(&encore(data, &["text", "search", "dreamy hazy", "-n", "3", "--json"]));
+    assert_eq!(s["results"][0]["name"], "Moon Pilots");
+    let out = encore(data, &["text", "describe", "--artist", "Nobody"]);
+    assert_eq!(out.status.code(), Some(1));
 }

@@ -6,7 +6,8 @@
 //! negation cue dropped ("not summery" says nothing summery). A sentence's
 //! terms go to the entities it mentions (weight 1); a sentence that mentions
 //! none lends its terms to the previous sentence's entities (weight ½) —
-//! "±1 sentence", never the whole page. Negated mentions get nothing.
+//! "±1 sentence", never the whole page. Negated mentions get nothing, and a
+//! sentence whose only mentions are negated lends its terms to no one.
 //!
 //! Weights are TF-IDF over entities: `(1 + ln tf) · idf`, `idf = ln((1 + N)
 //! / (1 + df)) + 1` (smoothed), vectors at unit length. Terms used for fewer
@@ -215,7 +216,16 @@ impl<'a> TermModelBuilder<'a> {
                     in_doc.insert(*a);
                 }
             }
-            let (targets, w) = if !here.is_empty() { (here.clone(), 1.0) } else { (prev.clone(), 0.5) };
+            // A sentence whose only mentions are negated describes someone
+            // else ("nothing like X, whose records are sunny"): nobody's terms.
+            let only_negated = here.is_empty() && !ms.is_empty();
+            let (targets, w) = if !here.is_empty() {
+                (here.clone(), 1.0)
+            } else if only_negated {
+                (Vec::new(), 0.0)
+            } else {
+                (prev.clone(), 0.5)
+            };
             if !targets.is_empty() {
                 let terms = sentence_terms(&norm[i], &spans, self.config.bigrams);
                 let ids: Vec<u32> = terms.into_iter().map(|t| self.term_id(t)).collect();

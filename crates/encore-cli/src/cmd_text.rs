@@ -1,0 +1,346 @@
+//! `encore text …`: ingest articles, train the term model, describe, search,
+//! and measure quality on the demo world.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use encore_store::Store;
+use encore_text::{Entity, Linker, Problem, TermModel, TermModelBuilder, TermModelConfig};
+use encore_types::ArtifactHeader;
+use serde::Serialize;
+
+use crate::ui;
+
+/// The text model: what the web writes about songs and artists.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    what: Cmd,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Cmd {
+    /// Read documents (folders of .html/.htm/.txt/.md, .jsonl, .warc/.wet, gzip too) into the store.
+    Ingest {
+        /// Files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Link the stored documents to the catalog and build the term model.
+    Train {
+        /// Keep a term only if at least this many artists use it.
+        #[arg(long, default_value_t = 2)]
+        min_df: usize,
+        /// Drop a term used for more than this share of artists.
+        #[arg(long, default_value_t = 0.5)]
+        max_df_share: f32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Top descriptive terms and co-mentioned artists of an artist or a song.
+    Describe {
+        /// Artist name.
+        #[arg(long, conflicts_with = "song", required_unless_present = "song")]
+        artist: Option<String>,
+        /// Song store id.
+        #[arg(long)]
+        song: Option<i64>,
+        /// How many terms.
+        #[arg(short, default_value_t = 10)]
+        n: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Artists and songs for a description, e.g. "summery nostalgic guitar".
+    Search {
+        /// The description.
+        query: String,
+        /// How many results.
+        #[arg(short, default_value_t = 10)]
+        n: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Quality on the demo world against its ground truth.
+    Quality {
+        /// The demo world's truth folder (default: DATA_DIR/demo/truth).
+        #[arg(long)]
+        truth: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct IngestReport {
+    pub documents_read: u64,
+    pub added: u64,
+    pub duplicates: u64,
+    pub problems: Vec<Problem>,
+}
+
+/// Reads `paths` into the store.
+pub fn ingest(store: &mut Store, paths: &[PathBuf]) -> anyhow::Result<IngestReport> {
+    let mut r = IngestReport::default();
+    store.in_transaction(|store| {
+        let mut err = None;
+        for p in paths {
+            let mut on_doc = |d: encore_types::Document| {
+                r.documents_read += 1;
+                match store.add_document(&d) {
+                    Ok(true) => r.added += 1,
+                    Ok(false) => r.duplicates += 1,
+                    Err(e) => err = Some(e),
+                }
+            };
+            if !p.exists() {
+                r.problems.push(Problem {
+                    file: p.display().to_string(),
+                    at: 0,
+                    reason: "no such file or folder".into(),
+                });
+                continue;
+            }
+            encore_text::read_path(p, &mut on_doc, &mut r.problems);
+        }
+        err.map_or(Ok(()), Err)
+    })?;
+    Ok(r)
+}
+
+/// Builds the term model from the store and publishes it.
+pub fn train(store: &Store, config: TermModelConfig) -> anyhow::Result<(TermModel, PathBuf)> {
+    let artists = store.artists()?;
+    let songs = store.song_titles()?;
+    let linker = Linker::new(&artists.iter().map(|(id, n, _)| (*id, n.clone())).collect::<Vec<_>>(), &songs);
+    let song_artist: HashMap<i64, i64> = songs.iter().filter_map(|(s, a, _)| a.map(|a| (*s, a))).collect();
+    let mut b = TermModelBuilder::new(config, &linker, song_artist);
+    store.for_each_document(|d| b.add(&d))?;
+    let model = b.finish();
+    let dir = store.artifacts(encore_text::KIND)?;
+    let w = dir.writer(ArtifactHeader::new(encore_text::KIND, encore_text::FORMAT_VERSION))?;
+    model.save(w.path())?;
+    let version = w.commit()?;
+    Ok((model, version))
+}
+
+fn open_model(store: &Store) -> anyhow::Result<TermModel> {
+    let (path, header) = store
+        .artifacts(encore_text::KIND)?
+        .current()?
+        .context("no text model yet: run `encore text ingest` and `encore text train` first")?;
+    header.check(encore_text::KIND, encore_text::FORMAT_VERSION)?;
+    Ok(TermModel::load(&path)?)
+}
+
+fn names(store: &Store) -> anyhow::Result<(HashMap<i64, String>, HashMap<i64, String>)> {
+    let artists: HashMap<i64, String> = store.artists()?.into_iter().map(|(id, n, _)| (id, n)).collect();
+    let songs = store.song_titles()?.into_iter().map(|(id, a, t)| {
+        let who = a.and_then(|a| artists.get(&a).cloned()).unwrap_or_else(|| "?".into());
+        (id, format!("{who} – {t}"))
+    });
+    let songs = songs.collect();
+    Ok((artists, songs))
+}
+
+fn label(e: Entity, artists: &HashMap<i64, String>, songs: &HashMap<i64, String>) -> (String, i64, String) {
+    match e {
+        Entity::Artist(a) => ("artist".into(), a, artists.get(&a).cloned().unwrap_or_default()),
+        Entity::Song(s) => ("song".into(), s, songs.get(&s).cloned().unwrap_or_default()),
+    }
+}
+
+pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
+    let mut store = Store::open(data_dir).with_context(|| format!("opening data directory {}", data_dir.display()))?;
+    match a.what {
+        Cmd::Ingest { paths, json } => {
+            let r = ingest(&mut store, &paths)?;
+            if json {
+                ui::print_json(&r)?;
+            } else {
+                println!("{} documents read: {} added, {} already stored", r.documents_read, r.added, r.duplicates);
+                for p in &r.problems {
+                    println!("  {}:{}: {}", p.file, p.at, p.reason);
+                }
+            }
+        }
+        Cmd::Train { min_df, max_df_share, json } => {
+            let cfg = TermModelConfig { min_df, max_df_share, ..TermModelConfig::default() };
+            let (m, version) = train(&store, cfg)?;
+            if json {
+                ui::print_json(&serde_json::json!({ "version_dir": version.display().to_string(), "stats": m.stats }))?;
+            } else {
+                let s = &m.stats;
+                println!(
+                    "text model: {} documents, {} mentions, {} terms, {} artists, {} songs; published {}",
+                    s.documents,
+                    s.mentions,
+                    s.terms,
+                    s.artists,
+                    s.songs,
+                    version.display()
+                );
+            }
+        }
+        Cmd::Describe { artist, song, n, json } => {
+            let model = open_model(&store)?;
+            let (artists, songs) = names(&store)?;
+            let e = match (artist, song) {
+                (Some(name), _) => {
+                    let norm = encore_types::normalize_name(&name);
+                    let id = artists
+                        .iter()
+                        .filter(|(_, n)| encore_types::normalize_name(n) == norm)
+                        .map(|(id, _)| *id)
+                        .min()
+                        .with_context(|| format!("no artist called {name:?}"))?;
+                    Entity::Artist(id)
+                }
+                (None, Some(id)) => Entity::Song(id),
+                (None, None) => anyhow::bail!("give --artist or --song"),
+            };
+            let d = model.describe(e, n).context("nothing has been written about it")?;
+            let (kind, id, name) = label(e, &artists, &songs);
+            let co: Vec<_> = d
+                .comentioned
+                .iter()
+                .map(|(a, pmi, c)| serde_json::json!({ "artist_id": a, "artist": artists.get(a), "pmi": pmi, "documents": c }))
+                .collect();
+            if json {
+                ui::print_json(
+                    &serde_json::json!({ "kind": kind, "id": id, "name": name, "terms": d.terms, "comentioned": co }),
+                )?;
+            } else {
+                println!("{name} ({kind} {id})");
+                let terms: Vec<String> = d.terms.iter().map(|(t, w)| format!("{t} ({w:.2})")).collect();
+                println!("  described as: {}", terms.join(", "));
+                if !co.is_empty() {
+                    let c: Vec<String> = d
+                        .comentioned
+                        .iter()
+                        .map(|(a, _, n)| format!("{} ({n})", artists.get(a).cloned().unwrap_or_default()))
+                        .collect();
+                    println!("  mentioned with: {}", c.join(", "));
+                }
+            }
+        }
+        Cmd::Search { query, n, json } => {
+            let model = open_model(&store)?;
+            let (artists, songs) = names(&store)?;
+            let hits: Vec<_> = model
+                .search(&query, n)
+                .into_iter()
+                .map(|(e, s)| {
+                    let (kind, id, name) = label(e, &artists, &songs);
+                    serde_json::json!({ "kind": kind, "id": id, "name": name, "score": s })
+                })
+                .collect();
+            if json {
+                ui::print_json(&serde_json::json!({ "query": query, "results": hits }))?;
+            } else {
+                for (k, h) in hits.iter().enumerate() {
+                    println!(
+                        "{:>3}. {:<7} {:<60} {:.3}",
+                        k + 1,
+                        h["kind"].as_str().unwrap_or(""),
+                        h["name"].as_str().unwrap_or(""),
+                        h["score"].as_f64().unwrap_or(0.0)
+                    );
+                }
+            }
+        }
+        Cmd::Quality { truth, json } => {
+            let truth = truth.unwrap_or_else(|| data_dir.join("demo").join("truth"));
+            let q = quality(&store, &truth)?;
+            if json {
+                ui::print_json(&q)?;
+            } else {
+                println!(
+                    "artists: {}; precision@10 of top terms vs genre+mood vocabulary: {:.3}; same-genre share of top-10 text-similar artists: {:.3}; of top-10 co-mentioned: {:.3}",
+                    q.artists, q.term_precision_at_10, q.similar_same_genre_at_10, q.comentioned_same_genre_at_10
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Serialize)]
+pub struct Quality {
+    pub artists: usize,
+    pub term_precision_at_10: f64,
+    pub similar_same_genre_at_10: f64,
+    pub comentioned_same_genre_at_10: f64,
+}
+
+/// Quality against the demo world's truth: an artist's top-10 terms should
+/// come from its genre's and mood's vocabularies; its text-similar and
+/// co-mentioned artists should share its genre.
+pub fn quality(store: &Store, truth: &Path) -> anyhow::Result<Quality> {
+    let model = open_model(store)?;
+    let world: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(truth.join("world.json"))
+            .with_context(|| format!("reading {}", truth.join("world.json").display()))?,
+    )?;
+    let vocab = |key: &str, name: &str| -> Vec<String> {
+        world[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|g| g["name"] == name)
+            .flat_map(|g| g["vocab"].as_array().cloned().unwrap_or_default())
+            .filter_map(|v| v.as_str().map(encore_types::normalize_name))
+            .collect()
+    };
+    let mut truth_artist: HashMap<String, (String, String)> = HashMap::new();
+    for line in std::fs::read_to_string(truth.join("artists.jsonl"))?.lines() {
+        let v: serde_json::Value = serde_json::from_str(line)?;
+        let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+        truth_artist.insert(s("name"), (s("genre"), s("mood")));
+    }
+    let by_id: HashMap<i64, (String, String)> = store
+        .artists()?
+        .into_iter()
+        .filter_map(|(id, name, _)| truth_artist.get(&name).map(|t| (id, t.clone())))
+        .collect();
+    let (mut prec, mut sim, mut co, mut n) = (0.0, 0.0, 0.0, 0usize);
+    let mut co_n = 0usize;
+    for id in model.artist_ids() {
+        let Some((genre, mood)) = by_id.get(&id) else { continue };
+        let Some(d) = model.describe(Entity::Artist(id), 10) else { continue };
+        let words: Vec<String> = vocab("genres", genre).into_iter().chain(vocab("moods", mood)).collect();
+        // A term is right when every word of it belongs to the vocabularies
+        // ("guitar driven" for "guitar-driven", "dreamy hazy" as a bigram).
+        let good = d
+            .terms
+            .iter()
+            .filter(|(t, _)| t.split(' ').all(|w| words.iter().any(|v| v.split(' ').any(|x| x == w))))
+            .count();
+        prec += good as f64 / d.terms.len().max(1) as f64;
+        let s = model.similar(Entity::Artist(id), 10);
+        let same = |e: &i64| by_id.get(e).is_some_and(|(g, _)| g == genre);
+        sim +=
+            s.iter().filter(|(e, _)| matches!(e, Entity::Artist(a) if same(a))).count() as f64 / s.len().max(1) as f64;
+        if !d.comentioned.is_empty() {
+            co += d.comentioned.iter().filter(|(a, _, _)| same(a)).count() as f64 / d.comentioned.len() as f64;
+            co_n += 1;
+        }
+        n += 1;
+    }
+    anyhow::ensure!(n > 0, "no artist of the truth files has a text vector");
+    Ok(Quality {
+        artists: n,
+        term_precision_at_10: prec / n as f64,
+        similar_same_genre_at_10: sim / n as f64,
+        comentioned_same_genre_at_10: co / co_n.max(1) as f64,
+    })
+}
