@@ -39,6 +39,9 @@ enum Cmd {
         /// Drop a term used for more than this share of artists.
         #[arg(long, default_value_t = 0.5)]
         max_df_share: f32,
+        /// Weight of an adjective against other words.
+        #[arg(long, default_value_t = 2.0)]
+        adjective_weight: f32,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -173,8 +176,8 @@ pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Cmd::Train { min_df, max_df_share, json } => {
-            let cfg = TermModelConfig { min_df, max_df_share, ..TermModelConfig::default() };
+        Cmd::Train { min_df, max_df_share, adjective_weight, json } => {
+            let cfg = TermModelConfig { min_df, max_df_share, adjective_weight, ..TermModelConfig::default() };
             let (m, version) = train(&store, cfg)?;
             if json {
                 ui::print_json(&serde_json::json!({ "version_dir": version.display().to_string(), "stats": m.stats }))?;

@@ -17,7 +17,9 @@ mod tokens;
 
 pub use html::readable_text;
 pub use link::{Entity, Linker, Mention};
-pub use model::{BuildStats, Described, TermModel, TermModelBuilder, TermModelConfig, FORMAT_VERSION, KIND};
+pub use model::{
+    is_adjective, BuildStats, Described, TermModel, TermModelBuilder, TermModelConfig, FORMAT_VERSION, KIND,
+};
 pub use read::{read_path, Problem, MAX_DOC_BYTES};
 pub use tokens::{sentences, STOP_WORDS};
 

@@ -9,6 +9,9 @@
 //! "±1 sentence", never the whole page. Negated mentions get nothing, and a
 //! sentence whose only mentions are negated lends its terms to no one.
 //!
+//! Adjectives (the single-word adjectives of WordNet 3.0, shipped in
+//! `data/adjectives.txt` with their licence) count `adjective_weight` times.
+//!
 //! Weights are TF-IDF over entities: `(1 + ln tf) · idf`, `idf = ln((1 + N)
 //! / (1 + df)) + 1` (smoothed), vectors at unit length. Terms used for fewer
 //! than `min_df` entities (noise) or for more than `max_df_share` of them
@@ -50,15 +53,34 @@ pub struct TermModelConfig {
     pub backoff: f32,
     /// Co-mentions need at least this many documents.
     pub min_support: u32,
+    /// Weight of an adjective (WordNet) against other words: describing
+    /// words are what the model is for.
+    pub adjective_weight: f32,
 }
 
 impl Default for TermModelConfig {
     fn default() -> Self {
-        TermModelConfig { min_df: 2, max_df_share: 0.5, bigrams: true, backoff: 5.0, min_support: 2 }
+        TermModelConfig {
+            min_df: 2,
+            max_df_share: 0.5,
+            bigrams: true,
+            backoff: 5.0,
+            min_support: 2,
+            adjective_weight: 2.0,
+        }
     }
 }
 
 type Sparse = Vec<(u32, f32)>;
+
+/// WordNet 3.0's single-word adjectives, one per line.
+const ADJECTIVES: &str = include_str!("../data/adjectives.txt");
+
+/// Whether `w` is an adjective in WordNet.
+pub fn is_adjective(w: &str) -> bool {
+    static SET: std::sync::OnceLock<HashSet<&'static str>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| ADJECTIVES.lines().collect()).contains(w)
+}
 
 /// Accumulates documents into a [`TermModel`].
 pub struct TermModelBuilder<'a> {
@@ -228,11 +250,18 @@ impl<'a> TermModelBuilder<'a> {
             };
             if !targets.is_empty() {
                 let terms = sentence_terms(&norm[i], &spans, self.config.bigrams);
-                let ids: Vec<u32> = terms.into_iter().map(|t| self.term_id(t)).collect();
+                let adj = self.config.adjective_weight;
+                let ids: Vec<(u32, f32)> = terms
+                    .into_iter()
+                    .map(|t| {
+                        let f = if is_adjective(&t) { adj } else { 1.0 };
+                        (self.term_id(t), f)
+                    })
+                    .collect();
                 for e in &targets {
                     let c = self.counts.entry(*e).or_default();
-                    for &t in &ids {
-                        *c.entry(t).or_default() += w;
+                    for &(t, f) in &ids {
+                        *c.entry(t).or_default() += w * f;
                     }
                 }
             }
