@@ -20,7 +20,8 @@
 //! backoff / (backoff + song mass) · artist`, so a song with little text of
 //! its own is described by its artist.
 //!
-//! Co-mentions: artists named (not negated) in the same document, scored by
+//! Co-mentions: artists (and, separately, songs) named (not negated) in the
+//! same document, scored by
 //! pointwise mutual information `ln(c(a, b) · N / (c(a) c(b)))` over
 //! documents, pairs below `min_support` documents left out.
 
@@ -92,6 +93,8 @@ pub struct TermModelBuilder<'a> {
     counts: HashMap<Entity, HashMap<u32, f32>>,
     pair_docs: HashMap<(i64, i64), u32>,
     artist_docs: HashMap<i64, u32>,
+    song_pair_docs: HashMap<(i64, i64), u32>,
+    song_docs: HashMap<i64, u32>,
     docs: u32,
     mentions: u64,
 }
@@ -105,6 +108,8 @@ pub struct TermModel {
     artists: BTreeMap<i64, Sparse>,
     songs: BTreeMap<i64, Sparse>,
     comentions: BTreeMap<i64, Vec<(i64, f32, u32)>>,
+    #[serde(default)]
+    song_comentions: BTreeMap<i64, Vec<(i64, f32, u32)>>,
     /// Documents read and mentions linked while training.
     pub stats: BuildStats,
 }
@@ -129,7 +134,8 @@ pub struct BuildStats {
 pub struct Described {
     /// Top terms, heaviest first.
     pub terms: Vec<(String, f32)>,
-    /// Most co-mentioned artists: (id, PMI, documents).
+    /// Most co-mentioned artists (for an artist) or songs (for a song):
+    /// (id, PMI, documents).
     pub comentioned: Vec<(i64, f32, u32)>,
 }
 
@@ -189,6 +195,43 @@ fn sentence_terms(norm: &str, skip: &[(usize, usize)], bigrams: bool) -> Vec<Str
     out
 }
 
+/// Counts one document's distinct entities and their pairs.
+fn count_pairs(set: HashSet<i64>, docs: &mut HashMap<i64, u32>, pairs: &mut HashMap<(i64, i64), u32>) {
+    let mut v: Vec<i64> = set.into_iter().collect();
+    v.sort_unstable();
+    for (k, &a) in v.iter().enumerate() {
+        *docs.entry(a).or_default() += 1;
+        for &b in &v[k + 1..] {
+            *pairs.entry((a, b)).or_default() += 1;
+        }
+    }
+}
+
+/// Pairs with at least `min_support` documents, scored by PMI, the 50 best
+/// per entity.
+fn pmi_graph(
+    pairs: &HashMap<(i64, i64), u32>,
+    docs: &HashMap<i64, u32>,
+    n_docs: u32,
+    min_support: u32,
+) -> BTreeMap<i64, Vec<(i64, f32, u32)>> {
+    let n = n_docs.max(1) as f32;
+    let mut out: BTreeMap<i64, Vec<(i64, f32, u32)>> = BTreeMap::new();
+    for (&(a, b), &c) in pairs {
+        if c < min_support {
+            continue;
+        }
+        let pmi = (c as f32 * n / (docs[&a] as f32 * docs[&b] as f32)).ln();
+        out.entry(a).or_default().push((b, pmi, c));
+        out.entry(b).or_default().push((a, pmi, c));
+    }
+    for v in out.values_mut() {
+        v.sort_by(|x, y| y.1.total_cmp(&x.1).then(y.2.cmp(&x.2)).then(x.0.cmp(&y.0)));
+        v.truncate(50);
+    }
+    out
+}
+
 impl<'a> TermModelBuilder<'a> {
     /// A builder linking with `linker`; `song_artist` maps songs to artists
     /// (for the back-off).
@@ -202,6 +245,8 @@ impl<'a> TermModelBuilder<'a> {
             counts: HashMap::new(),
             pair_docs: HashMap::new(),
             artist_docs: HashMap::new(),
+            song_pair_docs: HashMap::new(),
+            song_docs: HashMap::new(),
             docs: 0,
             mentions: 0,
         }
@@ -228,15 +273,17 @@ impl<'a> TermModelBuilder<'a> {
         let norm: Vec<String> = sents.iter().map(|s| normalize_name(s)).collect();
         let mentions = self.linker.link(&sents, &norm);
         let mut in_doc: HashSet<i64> = HashSet::new();
+        let mut songs_in_doc: HashSet<i64> = HashSet::new();
         let mut prev: Vec<Entity> = Vec::new();
         for (i, ms) in mentions.iter().enumerate() {
             self.mentions += ms.len() as u64;
             let spans: Vec<(usize, usize)> = ms.iter().map(|m| m.span).collect();
             let here: Vec<Entity> = ms.iter().filter(|m| !m.negated).map(|m: &Mention| m.entity).collect();
             for e in &here {
-                if let Entity::Artist(a) = e {
-                    in_doc.insert(*a);
-                }
+                match e {
+                    Entity::Artist(a) => in_doc.insert(*a),
+                    Entity::Song(t) => songs_in_doc.insert(*t),
+                };
             }
             // A sentence whose only mentions are negated describes someone
             // else ("nothing like X, whose records are sunny"): nobody's terms.
@@ -271,14 +318,8 @@ impl<'a> TermModelBuilder<'a> {
                 prev.clear();
             }
         }
-        let mut v: Vec<i64> = in_doc.into_iter().collect();
-        v.sort_unstable();
-        for (k, &a) in v.iter().enumerate() {
-            *self.artist_docs.entry(a).or_default() += 1;
-            for &b in &v[k + 1..] {
-                *self.pair_docs.entry((a, b)).or_default() += 1;
-            }
-        }
+        count_pairs(in_doc, &mut self.artist_docs, &mut self.pair_docs);
+        count_pairs(songs_in_doc, &mut self.song_docs, &mut self.song_pair_docs);
     }
 
     /// Weighs everything read into the model.
@@ -350,20 +391,8 @@ impl<'a> TermModelBuilder<'a> {
                 songs.insert(s, v);
             }
         }
-        let n = self.docs.max(1) as f32;
-        let mut comentions: BTreeMap<i64, Vec<(i64, f32, u32)>> = BTreeMap::new();
-        for (&(a, b), &c) in &self.pair_docs {
-            if c < cfg.min_support {
-                continue;
-            }
-            let pmi = (c as f32 * n / (self.artist_docs[&a] as f32 * self.artist_docs[&b] as f32)).ln();
-            comentions.entry(a).or_default().push((b, pmi, c));
-            comentions.entry(b).or_default().push((a, pmi, c));
-        }
-        for v in comentions.values_mut() {
-            v.sort_by(|x, y| y.1.total_cmp(&x.1).then(y.2.cmp(&x.2)).then(x.0.cmp(&y.0)));
-            v.truncate(50);
-        }
+        let comentions = pmi_graph(&self.pair_docs, &self.artist_docs, self.docs, cfg.min_support);
+        let song_comentions = pmi_graph(&self.song_pair_docs, &self.song_docs, self.docs, cfg.min_support);
         let stats = BuildStats {
             documents: self.docs,
             mentions: self.mentions,
@@ -371,7 +400,7 @@ impl<'a> TermModelBuilder<'a> {
             artists: artists.len(),
             songs: songs.len(),
         };
-        TermModel { config: cfg, terms, idf, artists, songs, comentions, stats }
+        TermModel { config: cfg, terms, idf, artists, songs, comentions, song_comentions, stats }
     }
 }
 
@@ -394,7 +423,9 @@ impl TermModel {
             Entity::Artist(a) => {
                 self.comentions.get(&a).map(|c| c.iter().take(n).copied().collect()).unwrap_or_default()
             }
-            Entity::Song(_) => Vec::new(),
+            Entity::Song(s) => {
+                self.song_comentions.get(&s).map(|c| c.iter().take(n).copied().collect()).unwrap_or_default()
+            }
         };
         Some(Described { terms: t, comentioned })
     }
@@ -507,5 +538,23 @@ mod tests {
         assert_eq!(m.search("hazy dreamy", 3)[0].0, Entity::Artist(2));
         // Nova Vance and Glass Owls (both loud) are each other's nearest.
         assert_eq!(m.similar(Entity::Artist(3), 1)[0].0, Entity::Artist(4));
+    }
+
+    #[test]
+    fn songs_mentioned_together_are_linked() {
+        let linker = Linker::new(
+            &[(1, "Moon Pilots".into())],
+            &[(10, Some(1), "Night Drive".into()), (11, Some(1), "Glass Sky".into())],
+        );
+        let mut b = TermModelBuilder::new(
+            TermModelConfig { min_df: 1, max_df_share: 1.0, ..Default::default() },
+            &linker,
+            [(10, 1), (11, 1)].into_iter().collect(),
+        );
+        b.add(&doc("Moon Pilots play Night Drive and Glass Sky back to back."));
+        b.add(&doc("Moon Pilots closed with Glass Sky after Night Drive."));
+        let m = b.finish();
+        let d = m.describe(Entity::Song(10), 5).unwrap();
+        assert_eq!(d.comentioned.iter().map(|c| (c.0, c.2)).collect::<Vec<_>>(), vec![(11, 2)]);
     }
 }
