@@ -1,6 +1,7 @@
 //! `encore`: the command-line program. Glue only: parsing arguments,
 //! progress bars, printing; the work is in the library crates.
 
+mod cmd_audio;
 mod cmd_demo;
 mod cmd_eval;
 mod cmd_factors;
@@ -59,6 +60,8 @@ enum Command {
     Export(cmd_factors::ExportArgs),
     /// The text model: ingest articles, train, describe, search.
     Text(cmd_text::Args),
+    /// The raw-audio model: analyse audio files.
+    Audio(cmd_audio::Args),
 }
 
 /// Dies quietly on a closed pipe (`encore stats | head`), as command-line
@@ -94,6 +97,7 @@ fn main() -> ExitCode {
         Command::Factors(a) => cmd_factors::factors(&cli.data_dir, a),
         Command::Export(a) => cmd_factors::export(&cli.data_dir, a),
         Command::Text(a) => cmd_text::run(&cli.data_dir, a),
+        Command::Audio(a) => cmd_audio::run(a),
     };
     match result {
         Ok(code) => code,

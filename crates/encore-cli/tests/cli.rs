@@ -446,3 +446,29 @@ fn text_ingest_train_describe_search() {
     let out = encore(data, &["text", "describe", "--artist", "Nobody"]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn audio_analyze_reports_each_file_and_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    assert!(encore(data, &["demo", "--users", "10", "--songs", "6", "--clip-seconds", "8", "--no-serve"])
+        .status
+        .success());
+    let bad = data.join("demo/audio/zz-broken.wav");
+    std::fs::write(&bad, b"RIFF....WAVEfmt garbage").unwrap();
+    let out = encore(data, &["audio", "analyze", data.join("demo/audio").to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    assert_eq!(v["analyzed"].as_array().unwrap().len(), 6);
+    assert_eq!(v["failed"].as_array().unwrap().len(), 1);
+    assert!(v["failed"][0]["path"].as_str().unwrap().ends_with("zz-broken.wav"));
+    // Tempo within 4 % (or an octave) of the demo world's truth.
+    let truth = std::fs::read_to_string(data.join("demo/truth/songs.jsonl")).unwrap();
+    for (rec, line) in v["analyzed"].as_array().unwrap().iter().zip(truth.lines()) {
+        let t: Value = serde_json::from_str(line).unwrap();
+        let (est, want) = (rec["tempo_bpm"].as_f64().unwrap(), t["tempo_bpm"].as_f64().unwrap());
+        assert!([1.0, 2.0, 0.5].iter().any(|f| (est - want * f).abs() <= 0.04 * want * f), "{est} vs {want}");
+        assert_eq!(rec["feature_version"], 1);
+        assert!((rec["duration_s"].as_f64().unwrap() - 8.0).abs() < 0.05);
+    }
+}
