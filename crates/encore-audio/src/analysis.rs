@@ -18,6 +18,11 @@
 //!   after a tuning estimate from the spectral peaks), correlated with the 24
 //!   rotations of the Krumhansl–Kessler major and minor profiles; confidence
 //!   is the margin of the best correlation over the runner-up.
+//!
+//! Choices measured on the demo world's 1,000 clips (`examples/accuracy.rs`):
+//! Krumhansl–Kessler profiles score 0.83 (MIREX weighted), Temperley's 0.65;
+//! scoring a lag alone under the prior gives tempo Accuracy1 0.82 / Accuracy2
+//! 1.00, adding its bar-level multiples (a comb) 0.66 / 0.90.
 
 use std::f32::consts::PI;
 
