@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use anyhow::Context;
+use encore_store::Store;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -48,51 +50,93 @@ fn walk(p: &Path, out: &mut Vec<PathBuf>) {
 }
 
 #[derive(Debug, Serialize)]
-struct Record {
-    path: String,
+pub struct Record {
+    pub path: String,
+    /// Taken from the store: the file has not changed since it was analysed.
+    pub cached: bool,
     #[serde(flatten)]
-    descriptors: encore_audio::Descriptors,
+    pub descriptors: encore_audio::Descriptors,
 }
 
 #[derive(Debug, Serialize)]
-struct Failure {
-    path: String,
-    reason: String,
+pub struct Failure {
+    pub path: String,
+    pub reason: String,
 }
 
-pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+fn stamp(p: &Path) -> (i64, i64) {
+    let m = std::fs::metadata(p).ok();
+    let size = m.as_ref().map_or(-1, |m| m.len() as i64);
+    let mtime = m
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(-1, |d| d.as_nanos() as i64);
+    (size, mtime)
+}
+
+/// Analyses `paths` (folders walked), storing each result; files unchanged
+/// since their stored analysis are not decoded again.
+pub fn analyze_paths(store: &mut Store, paths: &[PathBuf]) -> anyhow::Result<(Vec<Record>, Vec<Failure>)> {
+    let mut files = Vec::new();
+    for p in paths {
+        walk(p, &mut files);
+    }
+    let version = encore_audio::FEATURE_VERSION;
+    let mut todo = Vec::new();
+    let mut ok = Vec::new();
+    for f in files {
+        let (size, mtime) = stamp(&f);
+        let key = f.display().to_string();
+        match store.audio_features(&key, size, mtime, version)? {
+            Some(json) => {
+                let descriptors = serde_json::from_str(&json).context("stored audio descriptors")?;
+                ok.push(Record { path: key, cached: true, descriptors });
+            }
+            None => todo.push((f, size, mtime)),
+        }
+    }
+    let bar = ui::count_bar(todo.len() as u64, "analysing audio");
+    let done = AtomicU64::new(0);
+    let results: Vec<(i64, i64, Result<Record, Failure>)> = todo
+        .par_iter()
+        .map(|(p, size, mtime)| {
+            let r = encore_audio::analyze_file(p)
+                .map(|d| Record { path: p.display().to_string(), cached: false, descriptors: d })
+                .map_err(|e| Failure {
+                    path: p.display().to_string(),
+                    reason: match e {
+                        encore_audio::Error::Unreadable { reason, .. } => reason,
+                    },
+                });
+            bar.set_position(done.fetch_add(1, Ordering::Relaxed) + 1);
+            (*size, *mtime, r)
+        })
+        .collect();
+    bar.finish_and_clear();
+    let mut failed = Vec::new();
+    store.in_transaction(|store| {
+        for (size, mtime, r) in results {
+            match r {
+                Ok(rec) => {
+                    let json = serde_json::to_string(&rec.descriptors).expect("serialisable");
+                    store.put_audio_features(&rec.path, size, mtime, version, &json)?;
+                    ok.push(rec);
+                }
+                Err(f) => failed.push(f),
+            }
+        }
+        Ok(())
+    })?;
+    ok.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok((ok, failed))
+}
+
+pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     match a.what {
         Cmd::Analyze { paths, json } => {
-            let mut files = Vec::new();
-            for p in &paths {
-                walk(p, &mut files);
-            }
-            let bar = ui::count_bar(files.len() as u64, "analysing audio");
-            let done = AtomicU64::new(0);
-            let results: Vec<Result<Record, Failure>> = files
-                .par_iter()
-                .map(|p| {
-                    let r = encore_audio::analyze_file(p)
-                        .map(|d| Record { path: p.display().to_string(), descriptors: d })
-                        .map_err(|e| Failure {
-                            path: p.display().to_string(),
-                            reason: match e {
-                                encore_audio::Error::Unreadable { reason, .. } => reason,
-                            },
-                        });
-                    bar.set_position(done.fetch_add(1, Ordering::Relaxed) + 1);
-                    r
-                })
-                .collect();
-            bar.finish_and_clear();
-            let mut ok: Vec<Record> = Vec::new();
-            let mut failed: Vec<Failure> = Vec::new();
-            for r in results {
-                match r {
-                    Ok(rec) => ok.push(rec),
-                    Err(f) => failed.push(f),
-                }
-            }
+            let mut store =
+                Store::open(data_dir).with_context(|| format!("opening data directory {}", data_dir.display()))?;
+            let (ok, failed) = analyze_paths(&mut store, &paths)?;
             if json {
                 ui::print_json(&serde_json::json!({ "analyzed": ok, "failed": failed }))?;
             } else {

@@ -41,6 +41,8 @@ struct Report {
     imports: Vec<ImportSummary>,
     text: crate::cmd_text::IngestReport,
     text_model: encore_text::BuildStats,
+    audio_analyzed: usize,
+    audio_failed: usize,
     stats: StoreStats,
     seconds: f64,
 }
@@ -87,12 +89,16 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
     // The articles, and the text model built from them.
     let text = crate::cmd_text::ingest(&mut store, &[files.articles.clone(), files.html_dir.clone()])?;
     let (text_model, _) = crate::cmd_text::train(&store, encore_text::TermModelConfig::default())?;
+    // The audio: descriptors of every clip (unchanged clips are not redone).
+    let (audio_ok, audio_failed) = crate::cmd_audio::analyze_paths(&mut store, std::slice::from_ref(&files.audio_dir))?;
     let stats = store.stats()?;
     let report = Report {
         world: files,
         imports,
         text,
         text_model: text_model.stats.clone(),
+        audio_analyzed: audio_ok.len(),
+        audio_failed: audio_failed.len(),
         stats,
         seconds: started.elapsed().as_secs_f64(),
     };
@@ -128,6 +134,7 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
         report.text_model.artists,
         report.text_model.songs
     );
+    println!("  audio            {:>8} clips analysed, {} failed", report.audio_analyzed, report.audio_failed);
     println!("done in {:.1}s\n", report.seconds);
     if !args.no_serve {
         println!("(serving the web page arrives with the HTTP service; nothing to serve yet)\n");

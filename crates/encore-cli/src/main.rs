@@ -97,7 +97,7 @@ fn main() -> ExitCode {
         Command::Factors(a) => cmd_factors::factors(&cli.data_dir, a),
         Command::Export(a) => cmd_factors::export(&cli.data_dir, a),
         Command::Text(a) => cmd_text::run(&cli.data_dir, a),
-        Command::Audio(a) => cmd_audio::run(a),
+        Command::Audio(a) => cmd_audio::run(&cli.data_dir, a),
     };
     match result {
         Ok(code) => code,

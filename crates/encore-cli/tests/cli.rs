@@ -471,4 +471,13 @@ fn audio_analyze_reports_each_file_and_goes_on() {
         assert_eq!(rec["feature_version"], 1);
         assert!((rec["duration_s"].as_f64().unwrap() - 8.0).abs() < 0.05);
     }
+    // The demo already analysed its clips: all six come from the store.
+    assert!(v["analyzed"].as_array().unwrap().iter().all(|r| r["cached"] == true), "{v}");
+    // A changed file is analysed again.
+    let first = data.join("demo/audio/00000.wav");
+    let bytes = std::fs::read(&first).unwrap();
+    std::fs::write(&first, &bytes).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let again = json(&encore(data, &["audio", "analyze", first.to_str().unwrap(), "--json"]));
+    assert_eq!(again["analyzed"][0]["cached"], false);
 }

@@ -1,4 +1,4 @@
-//! Text documents for the text model.
+//! Text documents for the text model, and stored audio descriptors.
 
 use encore_types::Document;
 use rusqlite::params;
@@ -57,6 +57,31 @@ impl Store {
         let mut st = self.conn.prepare("SELECT id, artist_id, title FROM songs ORDER BY id")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+impl Store {
+    /// The stored descriptors (JSON) of `path`, if they were computed from a
+    /// file of this size and modification time by this feature version.
+    pub fn audio_features(&self, path: &str, size: i64, mtime: i64, version: u32) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT descriptors FROM audio_features WHERE path = ?1 AND size = ?2 AND mtime = ?3 AND feature_version = ?4",
+            )?
+            .query_row(params![path, size, mtime, version], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Stores (or replaces) the descriptors of `path`.
+    pub fn put_audio_features(&mut self, path: &str, size: i64, mtime: i64, version: u32, json: &str) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO audio_features (path, size, mtime, feature_version, descriptors) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![path, size, mtime, version, json])?;
+        Ok(())
     }
 }
 

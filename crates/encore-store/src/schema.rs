@@ -5,7 +5,7 @@ use rusqlite::Connection;
 use crate::{Error, Result};
 
 /// Version of the schema this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS artists (
@@ -99,6 +99,16 @@ CREATE TABLE IF NOT EXISTS documents (
     title     TEXT,
     text      TEXT NOT NULL,
     published TEXT
+);
+
+-- Audio descriptors (schema 3), keyed by file path; size, modification time
+-- and feature version tell whether a stored record is still current.
+CREATE TABLE IF NOT EXISTS audio_features (
+    path            TEXT PRIMARY KEY,
+    size            INTEGER NOT NULL,
+    mtime           INTEGER NOT NULL,
+    feature_version INTEGER NOT NULL,
+    descriptors     TEXT NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS import_errors (
