@@ -135,6 +135,20 @@ impl IdIndex {
 
 type Entry = (u32, f32, u32, i64);
 
+/// The skip rule, in SQL over `listens`: a listen is a skip (not a full
+/// play) when it was skipped or played shorter than [`SHORT_PLAY_MS`]. The
+/// one place the rule is written; every query below uses it.
+fn skip_sql() -> String {
+    format!("(coalesce(skipped, 0) = 1 OR coalesce(ms_played, {SHORT_PLAY_MS}) < {SHORT_PLAY_MS})")
+}
+
+/// `(user, (column, full play, skip, time))` of a listen row selected as
+/// `user, column, ts, is_skip`.
+fn listen_entry(r: &rusqlite::Row<'_>, index: &IdIndex) -> rusqlite::Result<(i64, Entry)> {
+    let skip: bool = r.get(3)?;
+    Ok((r.get::<_, i64>(0)?, (index.get(r.get(1)?), (!skip) as u8 as f32, skip as u32, r.get(2)?)))
+}
+
 /// A stream of `(user id, entry)` rows ordered by user id.
 type Source<'a> = Box<dyn Iterator<Item = Result<(i64, Entry)>> + 'a>;
 
@@ -183,16 +197,11 @@ impl Store {
     pub fn interactions(&self) -> Result<Interactions> {
         let users = IdIndex::load(self, "users")?;
         let songs = IdIndex::load(self, "songs")?;
-        let mut listens =
-            self.conn.prepare("SELECT user_id, song_id, ts, ms_played, skipped FROM listens ORDER BY user_id")?;
+        let mut listens = self
+            .conn
+            .prepare(&format!("SELECT user_id, song_id, ts, {} FROM listens ORDER BY user_id", skip_sql()))?;
         let mut counts = self.conn.prepare("SELECT user_id, song_id, plays FROM song_counts ORDER BY user_id")?;
-        let l = listens.query_map([], |r| {
-            let ms: Option<i64> = r.get(3)?;
-            let skipped: Option<bool> = r.get(4)?;
-            let short = ms.is_some_and(|ms| ms < SHORT_PLAY_MS as i64);
-            let full = !(skipped == Some(true) || short);
-            Ok((r.get::<_, i64>(0)?, (songs.get(r.get(1)?), full as u8 as f32, (!full) as u32, r.get(2)?)))
-        })?;
+        let l = listens.query_map([], |r| listen_entry(r, &songs))?;
         let c = counts
             .query_map([], |r| Ok((r.get::<_, i64>(0)?, (songs.get(r.get(1)?), r.get::<_, i64>(2)? as f32, 0, 0))))?;
         let mut sources: Vec<Source<'_>> =
@@ -205,22 +214,18 @@ impl Store {
     pub fn artist_interactions(&self) -> Result<Interactions> {
         let users = IdIndex::load(self, "users")?;
         let artists = IdIndex::load(self, "artists")?;
-        let mut listens = self.conn.prepare(
-            "SELECT l.user_id, s.artist_id, l.ts, l.ms_played, l.skipped FROM listens l
+        let mut listens = self.conn.prepare(&format!(
+            "SELECT l.user_id, s.artist_id, l.ts, {} FROM listens l
              JOIN songs s ON s.id = l.song_id WHERE s.artist_id IS NOT NULL ORDER BY l.user_id",
-        )?;
+            skip_sql()
+        ))?;
         let mut song_counts = self.conn.prepare(
             "SELECT c.user_id, s.artist_id, c.plays FROM song_counts c JOIN songs s ON s.id = c.song_id
              WHERE s.artist_id IS NOT NULL ORDER BY c.user_id",
         )?;
         let mut artist_counts =
             self.conn.prepare("SELECT user_id, artist_id, plays FROM artist_counts ORDER BY user_id")?;
-        let l = listens.query_map([], |r| {
-            let ms: Option<i64> = r.get(3)?;
-            let skipped: Option<bool> = r.get(4)?;
-            let full = !(skipped == Some(true) || ms.is_some_and(|ms| ms < SHORT_PLAY_MS as i64));
-            Ok((r.get::<_, i64>(0)?, (artists.get(r.get(1)?), full as u8 as f32, (!full) as u32, r.get(2)?)))
-        })?;
+        let l = listens.query_map([], |r| listen_entry(r, &artists))?;
         let agg = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(i64, Entry)> {
             Ok((r.get::<_, i64>(0)?, (artists.get(r.get(1)?), r.get::<_, i64>(2)? as f32, 0, 0)))
         };
@@ -243,7 +248,7 @@ impl Store {
             listens: count(self, "SELECT count(*) FROM listens")?,
             skipped_listens: count(
                 self,
-                &format!("SELECT count(*) FROM listens WHERE skipped = 1 OR ms_played < {SHORT_PLAY_MS}"),
+                &format!("SELECT count(*) FROM listens WHERE {}", skip_sql()),
             )?,
             song_count_rows: count(self, "SELECT count(*) FROM song_counts")?,
             artist_count_rows: count(self, "SELECT count(*) FROM artist_counts")?,
@@ -335,12 +340,13 @@ impl Store {
     pub fn user_history(&self, id: i64) -> Result<Vec<HistoryEntry>> {
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT song_id,
-                    sum(CASE WHEN skipped = 1 OR ms_played < {SHORT_PLAY_MS} THEN 0 ELSE 1 END),
-                    sum(CASE WHEN skipped = 1 OR ms_played < {SHORT_PLAY_MS} THEN 1 ELSE 0 END),
+                    sum(CASE WHEN {skip} THEN 0 ELSE 1 END),
+                    sum(CASE WHEN {skip} THEN 1 ELSE 0 END),
                     max(ts)
              FROM listens WHERE user_id = ?1 GROUP BY song_id
              UNION ALL
-             SELECT song_id, plays, 0, 0 FROM song_counts WHERE user_id = ?1"
+             SELECT song_id, plays, 0, 0 FROM song_counts WHERE user_id = ?1",
+            skip = skip_sql()
         ))?;
         let mut merged: std::collections::BTreeMap<i64, HistoryEntry> = Default::default();
         let mut rows = st.query([id])?;
