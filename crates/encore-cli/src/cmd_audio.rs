@@ -134,8 +134,7 @@ pub fn analyze_paths(store: &mut Store, paths: &[PathBuf]) -> anyhow::Result<(Ve
 pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     match a.what {
         Cmd::Analyze { paths, json } => {
-            let mut store =
-                Store::open(data_dir).with_context(|| format!("opening data directory {}", data_dir.display()))?;
+            let mut store = crate::ui::open_store(data_dir)?;
             let (ok, failed) = analyze_paths(&mut store, &paths)?;
             if json {
                 ui::print_json(&serde_json::json!({ "analyzed": ok, "failed": failed }))?;

@@ -5,7 +5,7 @@ use std::time::Instant;
 use anyhow::Context;
 use encore_ingest::{import_file, Format, ImportOptions, ImportSummary};
 use encore_sim::{write_world, World, WorldConfig, WorldFiles};
-use encore_store::{Store, StoreStats};
+use encore_store::StoreStats;
 use serde::Serialize;
 
 use crate::ui;
@@ -71,7 +71,7 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
     .context("writing the demo world")?;
     bar.finish_and_clear();
 
-    let mut store = Store::open(data_dir).with_context(|| format!("opening data directory {}", data_dir.display()))?;
+    let mut store = crate::ui::open_store(data_dir)?;
     let mut inputs = vec![(Format::Catalog, files.catalog.clone()), (Format::ListenBrainz, files.listenbrainz.clone())];
     if let Some(sp) = &files.spotify {
         inputs.push((Format::SpotifyHistory, sp.clone()));
@@ -139,5 +139,6 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
     if !args.no_serve {
         println!("(serving the web page arrives with the HTTP service; nothing to serve yet)\n");
     }
-    crate::cmd_stats::run(data_dir, crate::cmd_stats::Args::default_human())
+    crate::cmd_stats::print_human(&report.stats);
+    Ok(ExitCode::SUCCESS)
 }

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use anyhow::Context;
 use encore_cf::{AlsConfig, CfModel};
 use encore_eval::{evaluate, split, Metrics, Scorer, Split};
-use encore_store::Store;
 use encore_types::Interactions;
 use rand::SeedableRng;
 use serde::Serialize;
@@ -145,7 +144,7 @@ struct EvalReport {
 }
 
 fn load_split(data_dir: &Path, s: &SplitArgs, seed: u64) -> anyhow::Result<(Interactions, Interactions)> {
-    let store = Store::open(data_dir).with_context(|| format!("opening data directory {}", data_dir.display()))?;
+    let store = crate::ui::open_store(data_dir)?;
     let m = store.interactions()?;
     anyhow::ensure!(m.nnz() > 0, "the store has no listening data: run `encore import` or `encore demo` first");
     Ok(split(&m, s.split(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed))?)

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use encore_cf::parquet_io;
-use encore_store::Store;
 use encore_types::ArtifactHeader;
 
 use crate::ui;
@@ -73,8 +72,7 @@ pub fn factors(data_dir: &Path, a: FactorsArgs) -> anyhow::Result<ExitCode> {
             );
         }
         FactorsCmd::Import { from, regularization, json } => {
-            let store =
-                Store::open(data_dir).with_context(|| format!("opening data directory {}", data_dir.display()))?;
+            let store = crate::ui::open_store(data_dir)?;
             let model = parquet_io::import_spark(&from, regularization)
                 .with_context(|| format!("reading Spark ALS factors from {}", from.display()))?;
             let dir = store.artifacts(encore_cf::KIND)?;
@@ -104,7 +102,7 @@ pub fn factors(data_dir: &Path, a: FactorsArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn export(data_dir: &Path, a: ExportArgs) -> anyhow::Result<ExitCode> {
-    let store = Store::open(data_dir).with_context(|| format!("opening data directory {}", data_dir.display()))?;
+    let store = crate::ui::open_store(data_dir)?;
     match a.what {
         ExportCmd::Interactions { out } => {
             let m = store.interactions()?;

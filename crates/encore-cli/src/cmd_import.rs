@@ -1,9 +1,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
 use encore_ingest::{import_file, Format, ImportOptions, ImportSummary, ParseOptions};
-use encore_store::Store;
 use serde::Serialize;
 
 use crate::ui;
@@ -61,7 +59,7 @@ fn env_u64(name: &str) -> Option<u64> {
 
 pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let format: Format = args.format.parse()?;
-    let mut store = Store::open(data_dir).with_context(|| format!("opening data directory {}", data_dir.display()))?;
+    let mut store = crate::ui::open_store(data_dir)?;
     let mut opts = ImportOptions {
         parse: ParseOptions { user: args.user.clone() },
         max_issues: args.max_errors,

@@ -85,7 +85,7 @@ struct SimilarReport {
 
 /// The store and its current CF model (with the model's directory).
 pub fn open(data_dir: &Path) -> anyhow::Result<(Store, CfModel, String)> {
-    let store = Store::open(data_dir).with_context(|| format!("opening data directory {}", data_dir.display()))?;
+    let store = crate::ui::open_store(data_dir)?;
     let (path, header) = store
         .artifacts(encore_cf::KIND)?
         .current()?

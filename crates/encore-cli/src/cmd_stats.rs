@@ -1,8 +1,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use encore_store::{Histogram, Store};
+use encore_store::{Histogram, StoreStats};
 
 use crate::ui;
 
@@ -14,20 +13,18 @@ pub struct Args {
     json: bool,
 }
 
-impl Args {
-    /// Human-readable output.
-    pub fn default_human() -> Args {
-        Args { json: false }
-    }
-}
-
 pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
-    let store = Store::open(data_dir).with_context(|| format!("opening data directory {}", data_dir.display()))?;
-    let stats = store.stats()?;
+    let stats = crate::ui::open_store(data_dir)?.stats()?;
     if args.json {
         ui::print_json(&stats)?;
-        return Ok(ExitCode::SUCCESS);
+    } else {
+        print_human(&stats);
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints `stats` as a table with histograms.
+pub fn print_human(stats: &StoreStats) {
     let m = &stats.songs_matrix;
     println!("users            {}", stats.users);
     println!("songs            {}", stats.songs);
@@ -43,7 +40,6 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
     print_hist("plays per (user, song)", &m.plays_per_pair);
     print_hist("songs per user", &m.items_per_user);
     print_hist("users per song", &m.users_per_item);
-    Ok(ExitCode::SUCCESS)
 }
 
 fn print_hist(title: &str, h: &Histogram) {

@@ -163,7 +163,7 @@ fn label(e: Entity, artists: &HashMap<i64, String>, songs: &HashMap<i64, String>
 }
 
 pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
-    let mut store = Store::open(data_dir).with_context(|| format!("opening data directory {}", data_dir.display()))?;
+    let mut store = crate::ui::open_store(data_dir)?;
     match a.what {
         Cmd::Ingest { paths, json } => {
             let r = ingest(&mut store, &paths)?;

@@ -1,9 +1,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use encore_cf::{AlsConfig, Confidence, Solver};
-use encore_store::Store;
 use encore_types::ArtifactHeader;
 use rand::SeedableRng;
 use serde::Serialize;
@@ -98,7 +96,7 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
 }
 
 pub fn train_cf(data_dir: &Path, a: &CfArgs) -> anyhow::Result<String> {
-    let store = Store::open(data_dir).with_context(|| format!("opening data directory {}", data_dir.display()))?;
+    let store = crate::ui::open_store(data_dir)?;
     let m = store.interactions()?;
     anyhow::ensure!(m.nnz() > 0, "the store has no listening data: run `encore import` or `encore demo` first");
     let cfg = a.config();

@@ -1,6 +1,9 @@
 //! Terminal output helpers: logging, progress bars, JSON.
 
 use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -46,4 +49,9 @@ pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
     Ok(())
+}
+
+/// Opens the data directory's store, naming it in the error.
+pub fn open_store(data_dir: &Path) -> anyhow::Result<encore_store::Store> {
+    encore_store::Store::open(data_dir).with_context(|| format!("opening data directory {}", data_dir.display()))
 }

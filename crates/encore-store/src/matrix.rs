@@ -197,9 +197,8 @@ impl Store {
     pub fn interactions(&self) -> Result<Interactions> {
         let users = IdIndex::load(self, "users")?;
         let songs = IdIndex::load(self, "songs")?;
-        let mut listens = self
-            .conn
-            .prepare(&format!("SELECT user_id, song_id, ts, {} FROM listens ORDER BY user_id", skip_sql()))?;
+        let mut listens =
+            self.conn.prepare(&format!("SELECT user_id, song_id, ts, {} FROM listens ORDER BY user_id", skip_sql()))?;
         let mut counts = self.conn.prepare("SELECT user_id, song_id, plays FROM song_counts ORDER BY user_id")?;
         let l = listens.query_map([], |r| listen_entry(r, &songs))?;
         let c = counts
@@ -246,10 +245,7 @@ impl Store {
             songs: count(self, "SELECT count(*) FROM songs")?,
             artists: count(self, "SELECT count(*) FROM artists")?,
             listens: count(self, "SELECT count(*) FROM listens")?,
-            skipped_listens: count(
-                self,
-                &format!("SELECT count(*) FROM listens WHERE {}", skip_sql()),
-            )?,
+            skipped_listens: count(self, &format!("SELECT count(*) FROM listens WHERE {}", skip_sql()))?,
             song_count_rows: count(self, "SELECT count(*) FROM song_counts")?,
             artist_count_rows: count(self, "SELECT count(*) FROM artist_counts")?,
             imports: count(self, "SELECT count(*) FROM imports WHERE status = 'done'")?,
