@@ -98,12 +98,12 @@ fn mel_to_hz(m: f32) -> f32 {
 }
 
 /// Triangular mel filters over the FFT bins.
-fn mel_filters(sr: f32) -> Vec<Vec<(usize, f32)>> {
+fn mel_filters(sr: f32, n_mels: usize) -> Vec<Vec<(usize, f32)>> {
     let n_bins = N_FFT / 2 + 1;
     let (lo, hi) = (hz_to_mel(20.0), hz_to_mel(sr / 2.0));
-    let pts: Vec<f32> = (0..N_MELS + 2).map(|i| mel_to_hz(lo + (hi - lo) * i as f32 / (N_MELS + 1) as f32)).collect();
+    let pts: Vec<f32> = (0..n_mels + 2).map(|i| mel_to_hz(lo + (hi - lo) * i as f32 / (n_mels + 1) as f32)).collect();
     let bin_hz = sr / N_FFT as f32;
-    (0..N_MELS)
+    (0..n_mels)
         .map(|m| {
             let (a, b, c) = (pts[m], pts[m + 1], pts[m + 2]);
             (0..n_bins)
@@ -132,6 +132,37 @@ fn parabolic(y0: f32, y1: f32, y2: f32) -> f32 {
     }
 }
 
+/// Frames per second of the spectrogram ([`log_mel`], onset envelope).
+pub const FRAME_RATE: f32 = ANALYSIS_RATE as f32 / HOP as f32;
+
+/// Log-power mel spectrogram of `x` (mono, [`ANALYSIS_RATE`]): `n_mels`
+/// bands (20 Hz to Nyquist) in dB, 2048-sample Hann frames, hop 512.
+/// Returns frames × bands, row-major; at most `max_frames` frames, taken
+/// from the start.
+pub fn log_mel(x: &[f32], n_mels: usize, max_frames: usize) -> Vec<f32> {
+    let window: Vec<f32> = (0..N_FFT).map(|i| 0.5 - 0.5 * (2.0 * PI * i as f32 / N_FFT as f32).cos()).collect();
+    let fft = FftPlanner::<f32>::new().plan_fft_forward(N_FFT);
+    let filters = mel_filters(ANALYSIS_RATE as f32, n_mels);
+    let n_frames = if x.len() >= N_FFT { 1 + (x.len() - N_FFT) / HOP } else { 1 }.min(max_frames);
+    let mut buf = vec![Complex::new(0f32, 0f32); N_FFT];
+    let mut out = Vec::with_capacity(n_frames * n_mels);
+    let mut power = vec![0f32; N_FFT / 2 + 1];
+    for f in 0..n_frames {
+        let start = f * HOP;
+        for (i, c) in buf.iter_mut().enumerate() {
+            *c = Complex::new(x.get(start + i).copied().unwrap_or(0.0) * window[i], 0.0);
+        }
+        fft.process(&mut buf);
+        for (p, c) in power.iter_mut().zip(&buf) {
+            *p = c.norm_sqr();
+        }
+        out.extend(
+            filters.iter().map(|fl| (fl.iter().map(|&(k, w)| w * power[k]).sum::<f32>() + 1e-10).log10() * 10.0),
+        );
+    }
+    out
+}
+
 /// Analyses `x` (mono, [`ANALYSIS_RATE`]); `lufs` and `lra` come from the
 /// decoder, which measures them on the original.
 pub fn analyze(x: &[f32], lufs: f64, loudness_range: f64) -> Descriptors {
@@ -139,7 +170,7 @@ pub fn analyze(x: &[f32], lufs: f64, loudness_range: f64) -> Descriptors {
     let n_bins = N_FFT / 2 + 1;
     let window: Vec<f32> = (0..N_FFT).map(|i| 0.5 - 0.5 * (2.0 * PI * i as f32 / N_FFT as f32).cos()).collect();
     let fft = FftPlanner::<f32>::new().plan_fft_forward(N_FFT);
-    let filters = mel_filters(sr);
+    let filters = mel_filters(sr, N_MELS);
     let n_frames = if x.len() >= N_FFT { 1 + (x.len() - N_FFT) / HOP } else { 1 };
     let bin_hz = sr / N_FFT as f32;
 

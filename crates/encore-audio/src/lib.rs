@@ -9,10 +9,14 @@
 #![deny(missing_docs)]
 
 mod analysis;
+pub mod cnn;
 mod decode;
+mod vector;
 
-pub use analysis::{analyze, Descriptors, FEATURE_VERSION, KEYS};
+pub use analysis::{analyze, log_mel, Descriptors, FEATURE_VERSION, FRAME_RATE, KEYS};
+pub use cnn::{AudioCnn, CnnConfig, Spectrogram};
 pub use decode::{decode, Decoded, ANALYSIS_RATE};
+pub use vector::{DescriptorScaler, RAW_DIM};
 
 use std::path::{Path, PathBuf};
 

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context;
+use encore_audio::{AudioCnn, CnnConfig, DescriptorScaler, Descriptors, Spectrogram};
 use encore_store::Store;
+use encore_types::ArtifactHeader;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -29,6 +31,97 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Train the audio network to predict the current CF model's song vectors.
+    Train(TrainArgs),
+    /// Predicted CF vectors and audio embeddings for every song with audio.
+    Embed {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Songs that sound like a song.
+    Similar {
+        /// Store id of the song.
+        #[arg(long)]
+        song: i64,
+        /// How many.
+        #[arg(short, default_value_t = 10)]
+        n: usize,
+        /// cnn (the network's learned embedding; needs `encore audio embed`)
+        /// or descriptors (the normalised descriptor vector).
+        #[arg(long, default_value = "cnn", value_parser = ["cnn", "descriptors"])]
+        by: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The cold-start evaluation: hold songs out of CF training, predict
+    /// their vectors from audio, rank them for every user.
+    ColdStart(ColdStartArgs),
+}
+
+/// Settings of the audio network's training.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TrainArgs {
+    /// Passes over the training songs.
+    #[arg(long, default_value_t = 20)]
+    pub epochs: usize,
+    /// Songs need this many listeners to be a training target.
+    #[arg(long, default_value_t = 5)]
+    pub min_listeners: usize,
+    /// Seconds of each song's audio used (from its start).
+    #[arg(long, default_value_t = 30.0)]
+    pub max_seconds: f32,
+    /// Convolution filters.
+    #[arg(long, default_value_t = 64)]
+    pub filters: usize,
+    /// Random windows per song per epoch.
+    #[arg(long, default_value_t = 4)]
+    pub windows_per_song: usize,
+    /// AdamW learning rate.
+    #[arg(long, default_value_t = 3e-4)]
+    pub learning_rate: f64,
+    /// Seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl TrainArgs {
+    /// The default of `--max-seconds`.
+    pub fn default_max_seconds() -> f32 {
+        30.0
+    }
+
+    fn config(&self) -> CnnConfig {
+        CnnConfig {
+            epochs: self.epochs,
+            filters: self.filters,
+            windows_per_song: self.windows_per_song,
+            learning_rate: self.learning_rate,
+            seed: self.seed,
+            ..CnnConfig::default()
+        }
+    }
+}
+
+/// Settings of the cold-start evaluation.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ColdStartArgs {
+    /// Share of the songs with audio held out of CF training.
+    #[arg(long, default_value_t = 0.2)]
+    pub share: f64,
+    /// Cut-off of recall.
+    #[arg(long, default_value_t = 50)]
+    pub k: usize,
+    /// Neighbours of the descriptor nearest-neighbour baseline.
+    #[arg(long, default_value_t = 10)]
+    pub neighbours: usize,
+    /// The network's training.
+    #[command(flatten)]
+    pub train: TrainArgs,
 }
 
 const AUDIO: &[&str] =
@@ -74,6 +167,12 @@ fn stamp(p: &Path) -> (i64, i64) {
     (size, mtime)
 }
 
+/// The key a file's descriptors are stored under: its canonical path, so
+/// that the same file named two ways is one file.
+fn store_key(p: &Path) -> String {
+    std::fs::canonicalize(p).map_or_else(|_| p.display().to_string(), |c| c.display().to_string())
+}
+
 /// Analyses `paths` (folders walked), storing each result; files unchanged
 /// since their stored analysis are not decoded again.
 pub fn analyze_paths(store: &mut Store, paths: &[PathBuf]) -> anyhow::Result<(Vec<Record>, Vec<Failure>)> {
@@ -86,11 +185,11 @@ pub fn analyze_paths(store: &mut Store, paths: &[PathBuf]) -> anyhow::Result<(Ve
     let mut ok = Vec::new();
     for f in files {
         let (size, mtime) = stamp(&f);
-        let key = f.display().to_string();
+        let key = store_key(&f);
         match store.audio_features(&key, size, mtime, version)? {
             Some(json) => {
                 let descriptors = serde_json::from_str(&json).context("stored audio descriptors")?;
-                ok.push(Record { path: key, cached: true, descriptors });
+                ok.push(Record { path: f.display().to_string(), cached: true, descriptors });
             }
             None => todo.push((f, size, mtime)),
         }
@@ -119,7 +218,7 @@ pub fn analyze_paths(store: &mut Store, paths: &[PathBuf]) -> anyhow::Result<(Ve
             match r {
                 Ok(rec) => {
                     let json = serde_json::to_string(&rec.descriptors).expect("serialisable");
-                    store.put_audio_features(&rec.path, size, mtime, version, &json)?;
+                    store.put_audio_features(&store_key(Path::new(&rec.path)), size, mtime, version, &json)?;
                     ok.push(rec);
                 }
                 Err(f) => failed.push(f),
@@ -160,5 +259,534 @@ pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
             }
             Ok(if failed.is_empty() || !ok.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
+        Cmd::Train(t) => train(data_dir, &t).map(|_| ExitCode::SUCCESS),
+        Cmd::Embed { json } => embed(data_dir, json, TrainArgs::default_max_seconds()).map(|_| ExitCode::SUCCESS),
+        Cmd::Similar { song, n, by, json } => similar(data_dir, song, n, &by, json).map(|_| ExitCode::SUCCESS),
+        Cmd::ColdStart(c) => {
+            let store = ui::open_store(data_dir)?;
+            let r = cold_start(&store, &c)?;
+            if c.train.json {
+                ui::print_json(&r)?;
+            } else {
+                print_cold_start(&r);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Artifact kind of the audio network.
+pub const CNN_KIND: &str = "audio-cnn";
+/// Artifact kind of the predicted vectors and embeddings.
+pub const EMBED_KIND: &str = "audio-embed";
+const FORMAT_VERSION: u32 = 1;
+
+/// A catalog song with an audio file.
+#[derive(Debug, Clone)]
+pub struct SongAudio {
+    pub id: i64,
+    pub artist: Option<i64>,
+    pub path: String,
+    /// Stored descriptors (current feature version), if it was analysed.
+    pub descriptors: Option<Descriptors>,
+}
+
+/// The catalog's songs with audio files and their stored descriptors.
+pub fn catalog_audio(store: &Store) -> anyhow::Result<Vec<SongAudio>> {
+    let version = encore_audio::FEATURE_VERSION;
+    let mut out = Vec::new();
+    for (id, artist, path) in store.songs_with_audio()? {
+        let json = match store.audio_features_of(&path, version)? {
+            Some(j) => Some(j),
+            None => store.audio_features_of(&store_key(Path::new(&path)), version)?,
+        };
+        let descriptors = json.map(|j| serde_json::from_str(&j)).transpose().context("stored audio descriptors")?;
+        out.push(SongAudio { id, artist, path, descriptors });
+    }
+    Ok(out)
+}
+
+/// Log-mel spectrograms of the given files, decoded in parallel; files that
+/// cannot be decoded are `None` (and reported by `encore audio analyze`).
+pub fn spectrograms(paths: &[&str], max_seconds: f32) -> Vec<Option<Spectrogram>> {
+    let bar = ui::count_bar(paths.len() as u64, "spectrograms");
+    let done = AtomicU64::new(0);
+    let out = paths
+        .par_iter()
+        .map(|p| {
+            let s = encore_audio::decode(Path::new(p)).ok().map(|d| Spectrogram::of(&d.samples, max_seconds));
+            bar.set_position(done.fetch_add(1, Ordering::Relaxed) + 1);
+            s
+        })
+        .collect();
+    bar.finish_and_clear();
+    out
+}
+
+fn normalized(v: &[f32]) -> Vec<f32> {
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if n > 0.0 {
+        v.iter().map(|x| x / n).collect()
+    } else {
+        v.to_vec()
+    }
+}
+
+/// Trains the network on `songs` whose CF vectors are known.
+fn fit_cnn(
+    specs: &[&Spectrogram],
+    targets: &[Vec<f32>],
+    a: &TrainArgs,
+) -> anyhow::Result<(AudioCnn, encore_audio::cnn::TrainReport)> {
+    let cfg = a.config();
+    let bar = ui::count_bar(cfg.epochs as u64, "audio network epochs");
+    let (model, report) = AudioCnn::train(specs, targets, &cfg, &|e| {
+        bar.set_position(e.epoch as u64);
+        bar.set_message(format!("loss {:.4}", e.validation.unwrap_or(e.train)));
+    })?;
+    bar.finish_and_clear();
+    Ok((model, report))
+}
+
+fn loss_plot(path: &Path, report: &encore_audio::cnn::TrainReport) -> anyhow::Result<()> {
+    let train: Vec<(f64, f64)> = report.losses.iter().map(|e| (e.epoch as f64, e.train as f64)).collect();
+    let val: Vec<(f64, f64)> =
+        report.losses.iter().filter_map(|e| e.validation.map(|v| (e.epoch as f64, v as f64))).collect();
+    let mut series = vec![("training", train), ("validation", val)];
+    if let Some(b) = report.baseline_validation {
+        let n = report.losses.len().max(1) as f64;
+        series.push(("validation, predicting the mean", vec![(1.0, b as f64), (n, b as f64)]));
+    }
+    crate::plot::line_chart(path, "Audio network: loss per epoch", "epoch", "mean squared error", &series)
+}
+
+#[derive(Debug, Serialize)]
+struct TrainOutput {
+    version_dir: String,
+    cf_model: String,
+    songs_with_audio: usize,
+    targets: usize,
+    loss_plot: String,
+    report: encore_audio::cnn::TrainReport,
+}
+
+/// `encore audio train`: the network against the current CF model; the
+/// network, its report and its loss curve are published as one version.
+pub fn train(data_dir: &Path, a: &TrainArgs) -> anyhow::Result<String> {
+    let (store, cf, cf_path) = crate::cmd_query::open(data_dir)?;
+    let songs = catalog_audio(&store)?;
+    anyhow::ensure!(
+        !songs.is_empty(),
+        "no songs with audio files: import a catalog with audio paths or run `encore demo`"
+    );
+    let m = store.interactions()?;
+    let listeners = listeners(&m);
+    let chosen: Vec<(&SongAudio, usize)> = songs
+        .iter()
+        .filter_map(|s| {
+            let col = m.item_ids.binary_search(&s.id).ok()?;
+            let i = cf.item_index(s.id)?;
+            (listeners[col] >= a.min_listeners).then_some((s, i))
+        })
+        .collect();
+    anyhow::ensure!(
+        chosen.len() >= 2,
+        "only {} songs with audio have {} or more listeners in the CF model; lower --min-listeners",
+        chosen.len(),
+        a.min_listeners
+    );
+    let paths: Vec<&str> = chosen.iter().map(|(s, _)| s.path.as_str()).collect();
+    let specs = spectrograms(&paths, a.max_seconds);
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for (s, (_, i)) in specs.iter().zip(&chosen) {
+        if let Some(s) = s {
+            x.push(s);
+            y.push(cf.item_vector(*i).to_vec());
+        }
+    }
+    let (model, report) = fit_cnn(&x, &y, a)?;
+    let dir = store.artifacts(CNN_KIND)?;
+    let writer = dir.writer(ArtifactHeader::new(CNN_KIND, FORMAT_VERSION))?;
+    model.save(writer.path())?;
+    std::fs::write(writer.path().join("report.json"), serde_json::to_vec_pretty(&report)?)?;
+    loss_plot(&writer.path().join("loss.svg"), &report)?;
+    let version = writer.commit()?;
+    let out = TrainOutput {
+        version_dir: version.display().to_string(),
+        cf_model: cf_path,
+        songs_with_audio: songs.len(),
+        targets: x.len(),
+        loss_plot: version.join("loss.svg").display().to_string(),
+        report,
+    };
+    if a.json {
+        ui::print_json(&out)?;
+    } else {
+        let last = out.report.losses.last();
+        println!(
+            "trained the audio network on {} songs ({} for validation) in {:.1}s on {}: validation loss {:.4} (predicting the mean: {:.4})",
+            out.report.train_songs,
+            out.report.validation_songs,
+            out.report.seconds,
+            out.report.device,
+            last.and_then(|e| e.validation).unwrap_or(f32::NAN),
+            out.report.baseline_validation.unwrap_or(f32::NAN)
+        );
+        println!("loss curve {}", out.loss_plot);
+        println!("published {}", out.version_dir);
+    }
+    Ok(out.version_dir)
+}
+
+/// Distinct listeners (positive preference) of each column.
+fn listeners(m: &encore_types::Interactions) -> Vec<usize> {
+    let mut n = vec![0usize; m.n_items()];
+    for u in 0..m.n_users() {
+        let r = m.row(u);
+        for k in 0..r.indices.len() {
+            if r.plays[k] - 0.5 * r.skips[k] as f32 > 0.0 {
+                n[r.indices[k] as usize] += 1;
+            }
+        }
+    }
+    n
+}
+
+/// Predicted CF vectors and embeddings of every song with audio.
+#[derive(Debug, Clone)]
+#[allow(dead_code)] // the predicted vectors are read by the hybrid ranker
+pub struct AudioEmbeddings {
+    pub ids: Vec<i64>,
+    pub dim: usize,
+    pub embedding_dim: usize,
+    /// ids.len() × dim.
+    pub vectors: Vec<f32>,
+    /// ids.len() × embedding_dim, L2-normalised.
+    pub embeddings: Vec<f32>,
+}
+
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct EmbedMeta {
+    ids: Vec<i64>,
+    dim: usize,
+    embedding_dim: usize,
+    cnn_version: String,
+}
+
+fn write_f32(path: &Path, v: &[f32]) -> anyhow::Result<()> {
+    let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+    std::fs::write(path, bytes).with_context(|| path.display().to_string())
+}
+
+fn read_f32(path: &Path, n: usize) -> anyhow::Result<Vec<f32>> {
+    let b = std::fs::read(path).with_context(|| path.display().to_string())?;
+    anyhow::ensure!(b.len() == n * 4, "{}: {} bytes, expected {}", path.display(), b.len(), n * 4);
+    Ok(b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+}
+
+impl AudioEmbeddings {
+    /// Opens the current embeddings, if any.
+    pub fn open(store: &Store) -> anyhow::Result<Option<AudioEmbeddings>> {
+        let Some((path, header)) = store.artifacts(EMBED_KIND)?.current()? else {
+            return Ok(None);
+        };
+        header.check(EMBED_KIND, FORMAT_VERSION)?;
+        let meta: EmbedMeta = serde_json::from_slice(&std::fs::read(path.join("songs.json"))?)?;
+        let n = meta.ids.len();
+        Ok(Some(AudioEmbeddings {
+            vectors: read_f32(&path.join("vectors.f32"), n * meta.dim)?,
+            embeddings: read_f32(&path.join("embeddings.f32"), n * meta.embedding_dim)?,
+            ids: meta.ids,
+            dim: meta.dim,
+            embedding_dim: meta.embedding_dim,
+        }))
+    }
+
+    /// Row of song `id`.
+    pub fn index(&self, id: i64) -> Option<usize> {
+        self.ids.iter().position(|&x| x == id)
+    }
+
+    /// Predicted CF vector of row `i`.
+    pub fn vector(&self, i: usize) -> &[f32] {
+        &self.vectors[i * self.dim..(i + 1) * self.dim]
+    }
+
+    /// Audio embedding of row `i`.
+    pub fn embedding(&self, i: usize) -> &[f32] {
+        &self.embeddings[i * self.embedding_dim..(i + 1) * self.embedding_dim]
+    }
+}
+
+/// `encore audio embed`: runs the current network over every song with
+/// audio and publishes the predictions.
+pub fn embed(data_dir: &Path, json: bool, max_seconds: f32) -> anyhow::Result<usize> {
+    let store = ui::open_store(data_dir)?;
+    let (cnn_path, header) =
+        store.artifacts(CNN_KIND)?.current()?.context("no audio network yet: run `encore audio train` first")?;
+    header.check(CNN_KIND, FORMAT_VERSION)?;
+    let model = AudioCnn::load(&cnn_path)?;
+    let songs = catalog_audio(&store)?;
+    let paths: Vec<&str> = songs.iter().map(|s| s.path.as_str()).collect();
+    let specs = spectrograms(&paths, max_seconds);
+    let mut ids = Vec::new();
+    let mut refs = Vec::new();
+    for (s, sp) in songs.iter().zip(&specs) {
+        if let Some(sp) = sp {
+            ids.push(s.id);
+            refs.push(sp);
+        }
+    }
+    let pred = model.predict(&refs)?;
+    let dir = store.artifacts(EMBED_KIND)?;
+    let writer = dir.writer(ArtifactHeader::new(EMBED_KIND, FORMAT_VERSION))?;
+    let meta = EmbedMeta {
+        ids: ids.clone(),
+        dim: model.out_dim(),
+        embedding_dim: model.embedding_dim(),
+        cnn_version: cnn_path.display().to_string(),
+    };
+    std::fs::write(writer.path().join("songs.json"), serde_json::to_vec(&meta)?)?;
+    write_f32(
+        &writer.path().join("vectors.f32"),
+        &pred.iter().flat_map(|p| p.vector.iter().copied()).collect::<Vec<_>>(),
+    )?;
+    write_f32(
+        &writer.path().join("embeddings.f32"),
+        &pred.iter().flat_map(|p| p.embedding.iter().copied()).collect::<Vec<_>>(),
+    )?;
+    let version = writer.commit()?;
+    let failed = songs.len() - ids.len();
+    if json {
+        ui::print_json(&serde_json::json!({
+            "version_dir": version.display().to_string(),
+            "songs": ids.len(),
+            "failed": failed,
+            "dim": meta.dim,
+            "embedding_dim": meta.embedding_dim,
+        }))?;
+    } else {
+        println!("embedded {} songs ({} could not be decoded); published {}", ids.len(), failed, version.display());
+    }
+    Ok(ids.len())
+}
+
+#[derive(Debug, Serialize)]
+struct Neighbour {
+    song_id: i64,
+    title: String,
+    artist: Option<String>,
+    genre: Option<String>,
+    similarity: f32,
+}
+
+fn top_n(query: &[f32], rows: impl Iterator<Item = (i64, Vec<f32>)>, skip: i64, n: usize) -> Vec<(i64, f32)> {
+    let mut all: Vec<(i64, f32)> =
+        rows.filter(|r| r.0 != skip).map(|(id, v)| (id, v.iter().zip(query).map(|(a, b)| a * b).sum())).collect();
+    all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    all.truncate(n);
+    all
+}
+
+/// Songs that sound like `song`, by the network's embedding or by the
+/// descriptor vector.
+pub fn similar_songs(store: &Store, song: i64, n: usize, by: &str) -> anyhow::Result<Vec<(i64, f32)>> {
+    if by == "cnn" {
+        let e = AudioEmbeddings::open(store)?.context(
+            "no audio embeddings yet: run `encore audio train` and `encore audio embed` (or use --by descriptors)",
+        )?;
+        let i = e.index(song).with_context(|| format!("song {song} has no audio embedding"))?;
+        let q = e.embedding(i).to_vec();
+        Ok(top_n(&q, (0..e.ids.len()).map(|j| (e.ids[j], e.embedding(j).to_vec())), song, n))
+    } else {
+        let songs = catalog_audio(store)?;
+        let with: Vec<(i64, &Descriptors)> =
+            songs.iter().filter_map(|s| s.descriptors.as_ref().map(|d| (s.id, d))).collect();
+        let scaler = DescriptorScaler::fit(with.iter().map(|w| w.1));
+        let q =
+            with.iter().find(|w| w.0 == song).map(|w| scaler.embed(w.1)).with_context(|| {
+                format!("song {song} has no analysed audio: run `encore audio analyze` on its file")
+            })?;
+        Ok(top_n(&q, with.iter().map(|w| (w.0, scaler.embed(w.1))), song, n))
+    }
+}
+
+fn similar(data_dir: &Path, song: i64, n: usize, by: &str, json: bool) -> anyhow::Result<()> {
+    let store = ui::open_store(data_dir)?;
+    anyhow::ensure!(!store.songs(&[song])?.is_empty(), "unknown song id {song}");
+    let hits = similar_songs(&store, song, n, by)?;
+    let info = store.songs(&hits.iter().map(|h| h.0).collect::<Vec<_>>())?;
+    let out: Vec<Neighbour> = hits
+        .iter()
+        .zip(info)
+        .map(|(h, s)| Neighbour { song_id: h.0, title: s.title, artist: s.artist, genre: s.genre, similarity: h.1 })
+        .collect();
+    if json {
+        ui::print_json(&serde_json::json!({ "song_id": song, "by": by, "similar": out }))?;
+    } else {
+        for o in &out {
+            println!(
+                "{:.3}  {} – {} [{}] {}",
+                o.similarity,
+                o.artist.as_deref().unwrap_or("?"),
+                o.title,
+                o.song_id,
+                o.genre.as_deref().unwrap_or("")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// One row of the cold-start table.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColdStartRow {
+    pub method: String,
+    #[serde(flatten)]
+    pub metrics: encore_eval::ColdStartMetrics,
+}
+
+/// The cold-start evaluation's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColdStartReport {
+    pub held_out_songs: usize,
+    pub train_songs: usize,
+    pub network_targets: usize,
+    pub rows: Vec<ColdStartRow>,
+    pub seconds: f64,
+}
+
+/// The van den Oord protocol on the store's data: hold out `share` of the
+/// songs with audio, train ALS without them, train the network on the rest,
+/// and rank the held-out songs for every user by each method.
+pub fn cold_start(store: &Store, a: &ColdStartArgs) -> anyhow::Result<ColdStartReport> {
+    use rand::{Rng, SeedableRng};
+    let started = std::time::Instant::now();
+    let m = store.interactions()?;
+    anyhow::ensure!(m.nnz() > 0, "the store has no listening data: run `encore import` or `encore demo` first");
+    let songs = catalog_audio(store)?;
+    let paths: Vec<&str> = songs.iter().map(|s| s.path.as_str()).collect();
+    let specs = spectrograms(&paths, a.train.max_seconds);
+    // Columns with decodable, analysed audio.
+    let mut by_col: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
+    for (k, s) in songs.iter().enumerate() {
+        if let (Ok(col), Some(_), Some(_)) = (m.item_ids.binary_search(&s.id), &specs[k], &s.descriptors) {
+            by_col.insert(col as u32, k);
+        }
+    }
+    let eligible: Vec<u32> = by_col.keys().copied().collect();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.train.seed);
+    let split = encore_eval::hold_out_items(&m, &eligible, a.share, &mut rng)?;
+    let held: std::collections::HashSet<u32> = split.held_out.iter().copied().collect();
+
+    let cfg = encore_cf::AlsConfig::default();
+    let bar = ui::count_bar(cfg.iterations as u64, "ALS without the held-out songs");
+    let cf = cfg.fit(&split.train, &mut rand_chacha::ChaCha8Rng::seed_from_u64(a.train.seed), &mut |s| {
+        bar.set_position(s.iteration as u64)
+    })?;
+    bar.finish_and_clear();
+
+    // Network targets: training songs with audio and enough listeners.
+    let listeners = listeners(&split.train);
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    let mut train_cols = Vec::new();
+    for (&col, &k) in &by_col {
+        if !held.contains(&col) && listeners[col as usize] >= a.train.min_listeners {
+            train_cols.push((col, k));
+        }
+    }
+    train_cols.sort_unstable();
+    for &(col, k) in &train_cols {
+        x.push(specs[k].as_ref().expect("eligible songs decode"));
+        y.push(cf.item_vector(col as usize).to_vec());
+    }
+    let (cnn, _) = fit_cnn(&x, &y, &a.train)?;
+    let held_specs: Vec<&Spectrogram> =
+        split.held_out.iter().map(|c| specs[by_col[c]].as_ref().expect("eligible songs decode")).collect();
+    let cnn_vectors: Vec<Vec<f32>> = cnn.predict(&held_specs)?.into_iter().map(|p| p.vector).collect();
+
+    // Descriptor nearest neighbours: the mean normalised CF vector of the
+    // most similar training songs by descriptor vector.
+    let scaler = DescriptorScaler::fit(by_col.values().filter_map(|&k| songs[k].descriptors.as_ref()));
+    let desc = |col: u32| scaler.embed(songs[by_col[&col]].descriptors.as_ref().expect("eligible songs are analysed"));
+    let train_desc: Vec<(u32, Vec<f32>)> = train_cols.iter().map(|&(c, _)| (c, desc(c))).collect();
+    let desc_vectors: Vec<Vec<f32>> = split
+        .held_out
+        .iter()
+        .map(|&c| {
+            let q = desc(c);
+            let mut sims: Vec<(f32, u32)> =
+                train_desc.iter().map(|(tc, v)| (v.iter().zip(&q).map(|(a, b)| a * b).sum(), *tc)).collect();
+            sims.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let mut mean = vec![0f32; cf.factors()];
+            for &(_, tc) in sims.iter().take(a.neighbours) {
+                mean.iter_mut().zip(normalized(cf.item_vector(tc as usize))).for_each(|(m, v)| *m += v);
+            }
+            mean
+        })
+        .collect();
+
+    // Popularity: the training plays of the song's artist (what is known
+    // about a new song before anyone plays it).
+    let mut artist_plays: std::collections::HashMap<i64, f64> = std::collections::HashMap::new();
+    let col_artist = |col: u32| by_col.get(&col).and_then(|&k| songs[k].artist);
+    let artist_of: std::collections::HashMap<i64, Option<i64>> = songs.iter().map(|s| (s.id, s.artist)).collect();
+    for u in 0..split.train.n_users() {
+        let r = split.train.row(u);
+        for k in 0..r.indices.len() {
+            if let Some(Some(ar)) = artist_of.get(&split.train.item_ids[r.indices[k] as usize]) {
+                *artist_plays.entry(*ar).or_default() += r.plays[k] as f64;
+            }
+        }
+    }
+    let pop: Vec<f32> = split
+        .held_out
+        .iter()
+        .map(|&c| col_artist(c).and_then(|ar| artist_plays.get(&ar)).copied().unwrap_or(0.0) as f32)
+        .collect();
+    let random: Vec<f32> = split.held_out.iter().map(|_| rng.random::<f32>()).collect();
+
+    let dot_scores = |vectors: &Vec<Vec<f32>>, u: usize| -> Vec<f32> {
+        let uv = cf.user_vector(u);
+        vectors.iter().map(|v| v.iter().zip(uv).map(|(a, b)| a * b).sum()).collect()
+    };
+    let eval = |name: &str, f: &(dyn Fn(usize) -> Vec<f32> + Sync)| ColdStartRow {
+        method: name.to_string(),
+        metrics: encore_eval::evaluate_cold_start(&m, &split.held_out, a.k, f),
+    };
+    // The ceiling: ALS trained with the held-out songs' plays, scoring them
+    // with their real CF vectors (what no cold-start method can know).
+    let full = cfg.fit(&m, &mut rand_chacha::ChaCha8Rng::seed_from_u64(a.train.seed), &mut |_| {})?;
+    let oracle = |u: usize| -> Vec<f32> {
+        let uv = full.user_vector(u);
+        split.held_out.iter().map(|&c| full.item_vector(c as usize).iter().zip(uv).map(|(a, b)| a * b).sum()).collect()
+    };
+    let rows = vec![
+        eval("CF with their plays (ceiling)", &oracle),
+        eval("random", &|_| random.clone()),
+        eval("popularity (artist plays)", &|_| pop.clone()),
+        eval("descriptor nearest neighbours", &|u| dot_scores(&desc_vectors, u)),
+        eval("audio CNN", &|u| dot_scores(&cnn_vectors, u)),
+    ];
+    Ok(ColdStartReport {
+        held_out_songs: split.held_out.len(),
+        train_songs: eligible.len() - split.held_out.len(),
+        network_targets: x.len(),
+        rows,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Prints a cold-start report.
+pub fn print_cold_start(r: &ColdStartReport) {
+    println!(
+        "cold start: {} songs held out of CF training, network trained on {} songs ({:.1}s)",
+        r.held_out_songs, r.network_targets, r.seconds
+    );
+    println!("{:<32} {:>6} {:>8} {:>10}", "method", "users", "AUC", "recall@k");
+    for row in &r.rows {
+        println!("{:<32} {:>6} {:>8.4} {:>10.4}", row.method, row.metrics.users, row.metrics.auc, row.metrics.recall);
     }
 }

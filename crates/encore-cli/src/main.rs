@@ -11,6 +11,7 @@ mod cmd_query;
 mod cmd_stats;
 mod cmd_text;
 mod cmd_train;
+mod plot;
 mod ui;
 
 use std::path::PathBuf;

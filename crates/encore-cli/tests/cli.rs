@@ -481,3 +481,49 @@ fn audio_analyze_reports_each_file_and_goes_on() {
     let again = json(&encore(data, &["audio", "analyze", first.to_str().unwrap(), "--json"]));
     assert_eq!(again["analyzed"][0]["cached"], false);
 }
+
+#[test]
+fn audio_network_train_embed_similar_and_cold_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    assert!(encore(data, &["demo", "--users", "120", "--songs", "40", "--clip-seconds", "4", "--no-serve"])
+        .status
+        .success());
+    // Without a CF model the network has nothing to learn from.
+    let out = encore(data, &["audio", "train", "--epochs", "2"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("encore train cf"), "{out:?}");
+    assert!(encore(data, &["train", "cf", "--factors", "8"]).status.success());
+
+    let t = json(&encore(data, &["audio", "train", "--epochs", "3", "--min-listeners", "1", "--json"]));
+    assert!(t["targets"].as_u64().unwrap() >= 30, "{t}");
+    assert_eq!(t["report"]["losses"].as_array().unwrap().len(), 3);
+    let svg = std::fs::read_to_string(t["loss_plot"].as_str().unwrap()).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("validation"), "{}", &svg[..100]);
+
+    let e = json(&encore(data, &["audio", "embed", "--json"]));
+    assert_eq!(e["songs"], 40, "{e}");
+    assert_eq!(e["dim"], 8);
+
+    for by in ["cnn", "descriptors"] {
+        let s = json(&encore(data, &["audio", "similar", "--song", "1", "-n", "5", "--by", by, "--json"]));
+        let sims = s["similar"].as_array().unwrap();
+        assert_eq!(sims.len(), 5, "{s}");
+        assert!(sims.iter().all(|x| x["song_id"] != 1));
+        let v: Vec<f64> = sims.iter().map(|x| x["similarity"].as_f64().unwrap()).collect();
+        assert!(v.windows(2).all(|w| w[0] >= w[1]), "{v:?}");
+    }
+    let out = encore(data, &["audio", "similar", "--song", "999999"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown song id 999999"));
+
+    let c = json(&encore(data, &["audio", "cold-start", "--epochs", "2", "--min-listeners", "1", "--json"]));
+    assert_eq!(c["held_out_songs"], 8, "{c}");
+    let rows = c["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 5);
+    for r in rows {
+        let auc = r["auc"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&auc), "{r}");
+        assert!(r["users"].as_u64().unwrap() > 10);
+    }
+}

@@ -24,14 +24,20 @@
 //!   item's position in the user's full ranking as a fraction (0 = top,
 //!   1 = bottom), weighted by its test plays; 0.5 is random, lower is better.
 //!
+//! **Cold start** ([`hold_out_items`], [`evaluate_cold_start`]): songs held
+//! out of training entirely are ranked among themselves for every user from
+//! content-predicted vectors; per-user AUC and recall@k, averaged.
+//!
 //! **Beyond accuracy**: `coverage` = distinct items in any top k ÷ items;
 //! `novelty` = mean of −log₂(share of training users who played the item)
 //! over the recommended items.
 #![deny(missing_docs)]
 
+mod cold;
 mod metrics;
 mod split;
 
+pub use cold::{evaluate_cold_start, hold_out_items, ColdStartMetrics, ItemSplit};
 pub use metrics::{evaluate, Metrics, Scorer};
 pub use split::{split, Split};
 

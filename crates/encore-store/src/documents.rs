@@ -74,6 +74,26 @@ impl Store {
             .optional()?)
     }
 
+    /// The descriptors (JSON) stored for `path` by this feature version,
+    /// whatever the file's state now.
+    pub fn audio_features_of(&self, path: &str, version: u32) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .prepare_cached("SELECT descriptors FROM audio_features WHERE path = ?1 AND feature_version = ?2")?
+            .query_row(params![path, version], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Songs that have an audio file, as (song id, artist id, path).
+    pub fn songs_with_audio(&self) -> Result<Vec<(i64, Option<i64>, String)>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, artist_id, audio_path FROM songs WHERE audio_path IS NOT NULL ORDER BY id")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Stores (or replaces) the descriptors of `path`.
     pub fn put_audio_features(&mut self, path: &str, size: i64, mtime: i64, version: u32, json: &str) -> Result<()> {
         self.conn
