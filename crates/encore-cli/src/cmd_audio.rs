@@ -90,6 +90,16 @@ pub struct TrainArgs {
 }
 
 impl TrainArgs {
+    /// Every default, as the command line would give them.
+    pub fn parse_defaults() -> TrainArgs {
+        #[derive(clap::Parser)]
+        struct P {
+            #[command(flatten)]
+            t: TrainArgs,
+        }
+        <P as clap::Parser>::parse_from(["train"]).t
+    }
+
     /// The default of `--max-seconds`.
     pub fn default_max_seconds() -> f32 {
         30.0
@@ -165,12 +175,6 @@ fn stamp(p: &Path) -> (i64, i64) {
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(-1, |d| d.as_nanos() as i64);
     (size, mtime)
-}
-
-/// The key a file's descriptors are stored under: its canonical path, so
-/// that the same file named two ways is one file.
-fn store_key(p: &Path) -> String {
-    std::fs::canonicalize(p).map_or_else(|_| p.display().to_string(), |c| c.display().to_string())
 }
 
 /// Analyses `paths` (folders walked), storing each result; files unchanged
@@ -275,36 +279,9 @@ pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Artifact kind of the audio network.
-pub const CNN_KIND: &str = "audio-cnn";
-/// Artifact kind of the predicted vectors and embeddings.
-pub const EMBED_KIND: &str = "audio-embed";
-const FORMAT_VERSION: u32 = 1;
-
-/// A catalog song with an audio file.
-#[derive(Debug, Clone)]
-pub struct SongAudio {
-    pub id: i64,
-    pub artist: Option<i64>,
-    pub path: String,
-    /// Stored descriptors (current feature version), if it was analysed.
-    pub descriptors: Option<Descriptors>,
-}
-
-/// The catalog's songs with audio files and their stored descriptors.
-pub fn catalog_audio(store: &Store) -> anyhow::Result<Vec<SongAudio>> {
-    let version = encore_audio::FEATURE_VERSION;
-    let mut out = Vec::new();
-    for (id, artist, path) in store.songs_with_audio()? {
-        let json = match store.audio_features_of(&path, version)? {
-            Some(j) => Some(j),
-            None => store.audio_features_of(&store_key(Path::new(&path)), version)?,
-        };
-        let descriptors = json.map(|j| serde_json::from_str(&j)).transpose().context("stored audio descriptors")?;
-        out.push(SongAudio { id, artist, path, descriptors });
-    }
-    Ok(out)
-}
+pub use encore_engine::audio::{
+    catalog_audio, store_key, AudioEmbeddings, SongAudio, CNN_KIND, EMBED_KIND, FORMAT_VERSION,
+};
 
 /// Log-mel spectrograms of the given files, decoded in parallel; files that
 /// cannot be decoded are `None` (and reported by `encore audio analyze`).
@@ -373,6 +350,11 @@ struct TrainOutput {
 /// `encore audio train`: the network against the current CF model; the
 /// network, its report and its loss curve are published as one version.
 pub fn train(data_dir: &Path, a: &TrainArgs) -> anyhow::Result<String> {
+    train_with(data_dir, a, false)
+}
+
+/// [`train`], printing nothing when `quiet`.
+pub fn train_with(data_dir: &Path, a: &TrainArgs, quiet: bool) -> anyhow::Result<String> {
     let (store, cf, cf_path) = crate::cmd_query::open(data_dir)?;
     let songs = catalog_audio(&store)?;
     anyhow::ensure!(
@@ -380,7 +362,7 @@ pub fn train(data_dir: &Path, a: &TrainArgs) -> anyhow::Result<String> {
         "no songs with audio files: import a catalog with audio paths or run `encore demo`"
     );
     let m = store.interactions()?;
-    let listeners = listeners(&m);
+    let listeners = encore_engine::listeners(&m);
     let chosen: Vec<(&SongAudio, usize)> = songs
         .iter()
         .filter_map(|s| {
@@ -420,7 +402,8 @@ pub fn train(data_dir: &Path, a: &TrainArgs) -> anyhow::Result<String> {
         loss_plot: version.join("loss.svg").display().to_string(),
         report,
     };
-    if a.json {
+    if quiet {
+    } else if a.json {
         ui::print_json(&out)?;
     } else {
         let last = out.report.losses.last();
@@ -439,89 +422,14 @@ pub fn train(data_dir: &Path, a: &TrainArgs) -> anyhow::Result<String> {
     Ok(out.version_dir)
 }
 
-/// Distinct listeners (positive preference) of each column.
-fn listeners(m: &encore_types::Interactions) -> Vec<usize> {
-    let mut n = vec![0usize; m.n_items()];
-    for u in 0..m.n_users() {
-        let r = m.row(u);
-        for k in 0..r.indices.len() {
-            if r.plays[k] - 0.5 * r.skips[k] as f32 > 0.0 {
-                n[r.indices[k] as usize] += 1;
-            }
-        }
-    }
-    n
-}
-
-/// Predicted CF vectors and embeddings of every song with audio.
-#[derive(Debug, Clone)]
-#[allow(dead_code)] // the predicted vectors are read by the hybrid ranker
-pub struct AudioEmbeddings {
-    pub ids: Vec<i64>,
-    pub dim: usize,
-    pub embedding_dim: usize,
-    /// ids.len() × dim.
-    pub vectors: Vec<f32>,
-    /// ids.len() × embedding_dim, L2-normalised.
-    pub embeddings: Vec<f32>,
-}
-
-#[derive(Debug, Serialize, serde::Deserialize)]
-struct EmbedMeta {
-    ids: Vec<i64>,
-    dim: usize,
-    embedding_dim: usize,
-    cnn_version: String,
-}
-
-fn write_f32(path: &Path, v: &[f32]) -> anyhow::Result<()> {
-    let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-    std::fs::write(path, bytes).with_context(|| path.display().to_string())
-}
-
-fn read_f32(path: &Path, n: usize) -> anyhow::Result<Vec<f32>> {
-    let b = std::fs::read(path).with_context(|| path.display().to_string())?;
-    anyhow::ensure!(b.len() == n * 4, "{}: {} bytes, expected {}", path.display(), b.len(), n * 4);
-    Ok(b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
-}
-
-impl AudioEmbeddings {
-    /// Opens the current embeddings, if any.
-    pub fn open(store: &Store) -> anyhow::Result<Option<AudioEmbeddings>> {
-        let Some((path, header)) = store.artifacts(EMBED_KIND)?.current()? else {
-            return Ok(None);
-        };
-        header.check(EMBED_KIND, FORMAT_VERSION)?;
-        let meta: EmbedMeta = serde_json::from_slice(&std::fs::read(path.join("songs.json"))?)?;
-        let n = meta.ids.len();
-        Ok(Some(AudioEmbeddings {
-            vectors: read_f32(&path.join("vectors.f32"), n * meta.dim)?,
-            embeddings: read_f32(&path.join("embeddings.f32"), n * meta.embedding_dim)?,
-            ids: meta.ids,
-            dim: meta.dim,
-            embedding_dim: meta.embedding_dim,
-        }))
-    }
-
-    /// Row of song `id`.
-    pub fn index(&self, id: i64) -> Option<usize> {
-        self.ids.iter().position(|&x| x == id)
-    }
-
-    /// Predicted CF vector of row `i`.
-    pub fn vector(&self, i: usize) -> &[f32] {
-        &self.vectors[i * self.dim..(i + 1) * self.dim]
-    }
-
-    /// Audio embedding of row `i`.
-    pub fn embedding(&self, i: usize) -> &[f32] {
-        &self.embeddings[i * self.embedding_dim..(i + 1) * self.embedding_dim]
-    }
-}
-
 /// `encore audio embed`: runs the current network over every song with
 /// audio and publishes the predictions.
 pub fn embed(data_dir: &Path, json: bool, max_seconds: f32) -> anyhow::Result<usize> {
+    embed_with(data_dir, json, max_seconds, false).map(|r| r.0)
+}
+
+/// [`embed`], printing nothing when `quiet`; returns (songs, version).
+pub fn embed_with(data_dir: &Path, json: bool, max_seconds: f32, quiet: bool) -> anyhow::Result<(usize, String)> {
     let store = ui::open_store(data_dir)?;
     let (cnn_path, header) =
         store.artifacts(CNN_KIND)?.current()?.context("no audio network yet: run `encore audio train` first")?;
@@ -539,37 +447,31 @@ pub fn embed(data_dir: &Path, json: bool, max_seconds: f32) -> anyhow::Result<us
         }
     }
     let pred = model.predict(&refs)?;
-    let dir = store.artifacts(EMBED_KIND)?;
-    let writer = dir.writer(ArtifactHeader::new(EMBED_KIND, FORMAT_VERSION))?;
-    let meta = EmbedMeta {
-        ids: ids.clone(),
+    let emb = AudioEmbeddings {
         dim: model.out_dim(),
         embedding_dim: model.embedding_dim(),
-        cnn_version: cnn_path.display().to_string(),
+        vectors: pred.iter().flat_map(|p| p.vector.iter().copied()).collect(),
+        embeddings: pred.iter().flat_map(|p| p.embedding.iter().copied()).collect(),
+        ids: ids.clone(),
     };
-    std::fs::write(writer.path().join("songs.json"), serde_json::to_vec(&meta)?)?;
-    write_f32(
-        &writer.path().join("vectors.f32"),
-        &pred.iter().flat_map(|p| p.vector.iter().copied()).collect::<Vec<_>>(),
-    )?;
-    write_f32(
-        &writer.path().join("embeddings.f32"),
-        &pred.iter().flat_map(|p| p.embedding.iter().copied()).collect::<Vec<_>>(),
-    )?;
+    let dir = store.artifacts(EMBED_KIND)?;
+    let writer = dir.writer(ArtifactHeader::new(EMBED_KIND, FORMAT_VERSION))?;
+    emb.save(writer.path(), &cnn_path.display().to_string())?;
     let version = writer.commit()?;
     let failed = songs.len() - ids.len();
-    if json {
+    if quiet {
+    } else if json {
         ui::print_json(&serde_json::json!({
             "version_dir": version.display().to_string(),
             "songs": ids.len(),
             "failed": failed,
-            "dim": meta.dim,
-            "embedding_dim": meta.embedding_dim,
+            "dim": emb.dim,
+            "embedding_dim": emb.embedding_dim,
         }))?;
     } else {
         println!("embedded {} songs ({} could not be decoded); published {}", ids.len(), failed, version.display());
     }
-    Ok(ids.len())
+    Ok((ids.len(), version.display().to_string()))
 }
 
 #[derive(Debug, Serialize)]
@@ -639,6 +541,18 @@ fn similar(data_dir: &Path, song: i64, n: usize, by: &str, json: bool) -> anyhow
     Ok(())
 }
 
+impl ColdStartArgs {
+    /// Every default, as the command line would give them.
+    pub fn defaults() -> ColdStartArgs {
+        #[derive(clap::Parser)]
+        struct P {
+            #[command(flatten)]
+            c: ColdStartArgs,
+        }
+        <P as clap::Parser>::parse_from(["cold-start"]).c
+    }
+}
+
 /// One row of the cold-start table.
 #[derive(Debug, Clone, Serialize)]
 pub struct ColdStartRow {
@@ -688,7 +602,7 @@ pub fn cold_start(store: &Store, a: &ColdStartArgs) -> anyhow::Result<ColdStartR
     bar.finish_and_clear();
 
     // Network targets: training songs with audio and enough listeners.
-    let listeners = listeners(&split.train);
+    let listeners = encore_engine::listeners(&split.train);
     let mut x = Vec::new();
     let mut y = Vec::new();
     let mut train_cols = Vec::new();
@@ -748,6 +662,44 @@ pub fn cold_start(store: &Store, a: &ColdStartArgs) -> anyhow::Result<ColdStartR
         .collect();
     let random: Vec<f32> = split.held_out.iter().map(|_| rng.random::<f32>()).collect();
 
+    // The hybrid: every source, fused with weights fitted on the training
+    // part, the held-out songs entering through their predicted vectors.
+    let held_ids: Vec<i64> = split.held_out.iter().map(|&c| m.item_ids[c as usize]).collect();
+    let emb = encore_engine::AudioEmbeddings {
+        ids: held_ids.clone(),
+        dim: cf.factors(),
+        embedding_dim: 0,
+        vectors: cnn_vectors.iter().flatten().copied().collect(),
+        embeddings: Vec::new(),
+    };
+    let text = match store.artifacts(encore_text::KIND)?.current()? {
+        Some((p, _)) => Some(encore_text::TermModel::load(&p)?),
+        None => None,
+    };
+    let catalog = encore_engine::build_catalog(
+        store,
+        &split.train,
+        &cf,
+        text.as_ref(),
+        Some(&emb),
+        encore_engine::AudioVectors::Descriptors,
+    )?;
+    let fusion = encore_engine::fit_fusion(
+        store,
+        &split.train,
+        &cfg,
+        text.as_ref(),
+        Some(&emb),
+        &encore_engine::FusionConfig { seed: a.train.seed + 1, ..Default::default() },
+    )?;
+    let hybrid = encore_rank::Hybrid::new(&catalog, &cf, &fusion)?;
+    let col_to_song: Vec<Option<usize>> = split.train.item_ids.iter().map(|&id| catalog.index(id)).collect();
+    let held_songs: Vec<usize> = held_ids.iter().map(|&id| catalog.index(id).expect("catalog song")).collect();
+    let hybrid_scores = |u: usize| -> Vec<f32> {
+        let history = encore_engine::row_history(&split.train, u, &col_to_song);
+        hybrid.score_songs(&hybrid.profile(&history, &[], &[]), &held_songs)
+    };
+
     let dot_scores = |vectors: &Vec<Vec<f32>>, u: usize| -> Vec<f32> {
         let uv = cf.user_vector(u);
         vectors.iter().map(|v| v.iter().zip(uv).map(|(a, b)| a * b).sum()).collect()
@@ -769,6 +721,7 @@ pub fn cold_start(store: &Store, a: &ColdStartArgs) -> anyhow::Result<ColdStartR
         eval("popularity (artist plays)", &|_| pop.clone()),
         eval("descriptor nearest neighbours", &|u| dot_scores(&desc_vectors, u)),
         eval("audio CNN", &|u| dot_scores(&cnn_vectors, u)),
+        eval("hybrid (CNN, audio, text, popularity)", &hybrid_scores),
     ];
     Ok(ColdStartReport {
         held_out_songs: split.held_out.len(),

@@ -30,6 +30,9 @@ pub struct Args {
     /// this is what always happens for now).
     #[arg(long)]
     no_serve: bool,
+    /// Stop after importing and analysing: train no models.
+    #[arg(long)]
+    no_train: bool,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -43,6 +46,10 @@ struct Report {
     text_model: encore_text::BuildStats,
     audio_analyzed: usize,
     audio_failed: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trained: Option<crate::cmd_train::AllReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sample_discovery: Option<crate::cmd_query::RecommendReport>,
     stats: StoreStats,
     seconds: f64,
 }
@@ -92,7 +99,17 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
     // The audio: descriptors of every clip (unchanged clips are not redone).
     let (audio_ok, audio_failed) = crate::cmd_audio::analyze_paths(&mut store, std::slice::from_ref(&files.audio_dir))?;
     let stats = store.stats()?;
+    drop(store);
+    let (trained, sample_discovery) = if args.no_train {
+        (None, None)
+    } else {
+        let t = crate::cmd_train::train_all(data_dir, &crate::cmd_train::AllArgs::defaults(), false)?;
+        let sample = crate::cmd_query::discover_report(data_dir, "listener_00000", &encore_engine::today(), 10)?;
+        (Some(t), Some(sample))
+    };
     let report = Report {
+        trained,
+        sample_discovery,
         world: files,
         imports,
         text,
@@ -135,10 +152,19 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
         report.text_model.songs
     );
     println!("  audio            {:>8} clips analysed, {} failed", report.audio_analyzed, report.audio_failed);
+    if let Some(t) = &report.trained {
+        let w: Vec<String> =
+            encore_rank::FEATURES.iter().zip(t.fusion.weights).map(|(n, w)| format!("{n} {w:.2}")).collect();
+        println!("  models           release {} (fusion weights: {})", t.release, w.join(", "));
+    }
     println!("done in {:.1}s\n", report.seconds);
     if !args.no_serve {
         println!("(serving the web page arrives with the HTTP service; nothing to serve yet)\n");
     }
     crate::cmd_stats::print_human(&report.stats);
+    if let Some(d) = &report.sample_discovery {
+        println!();
+        crate::cmd_query::print_report(d);
+    }
     Ok(ExitCode::SUCCESS)
 }

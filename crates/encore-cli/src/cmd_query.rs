@@ -27,6 +27,117 @@ pub struct RecommendArgs {
     /// How many songs.
     #[arg(short, default_value_t = 20)]
     n: usize,
+    /// Which model: hybrid (every model, fused) or cf (collaborative
+    /// filtering alone, with Hu et al.'s exact explanation).
+    #[arg(long, default_value = "hybrid", value_parser = ["hybrid", "cf"])]
+    model: String,
+    #[command(flatten)]
+    query: QueryArgs,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Seeds, bounds and targets of a hybrid recommendation.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct QueryArgs {
+    /// Seed song ids (up to 5 seeds in all).
+    #[arg(long = "seed-song")]
+    seed_songs: Vec<i64>,
+    /// Seed artist ids.
+    #[arg(long = "seed-artist")]
+    seed_artists: Vec<i64>,
+    /// Minimum tempo, BPM.
+    #[arg(long)]
+    min_tempo: Option<f32>,
+    /// Maximum tempo, BPM.
+    #[arg(long)]
+    max_tempo: Option<f32>,
+    /// Preferred tempo, BPM.
+    #[arg(long)]
+    target_tempo: Option<f32>,
+    /// Key, e.g. "A" or "F#".
+    #[arg(long)]
+    key: Option<String>,
+    /// Mode: major or minor.
+    #[arg(long, value_parser = ["major", "minor"])]
+    mode: Option<String>,
+    /// Minimum loudness, LUFS.
+    #[arg(long)]
+    min_loudness: Option<f32>,
+    /// Maximum loudness, LUFS.
+    #[arg(long)]
+    max_loudness: Option<f32>,
+    /// Preferred loudness, LUFS.
+    #[arg(long)]
+    target_loudness: Option<f32>,
+    /// Minimum duration, seconds.
+    #[arg(long)]
+    min_duration: Option<f32>,
+    /// Maximum duration, seconds.
+    #[arg(long)]
+    max_duration: Option<f32>,
+    /// Preferred duration, seconds.
+    #[arg(long)]
+    target_duration: Option<f32>,
+    /// Only leave out songs played within this many days (default: every
+    /// song ever played is left out).
+    #[arg(long)]
+    exclude_played_days: Option<u32>,
+    /// At most this many songs per artist.
+    #[arg(long, default_value_t = 2)]
+    max_per_artist: usize,
+}
+
+impl QueryArgs {
+    pub fn query(&self, n: usize) -> anyhow::Result<encore_engine::Query> {
+        let key = match &self.key {
+            None => None,
+            Some(k) => Some(
+                encore_audio::KEYS
+                    .iter()
+                    .position(|x| x.eq_ignore_ascii_case(k))
+                    .with_context(|| format!("unknown key {k:?}: use C, C#, D, … B"))? as u8,
+            ),
+        };
+        Ok(encore_engine::Query {
+            n: Some(n),
+            seed_songs: self.seed_songs.clone(),
+            seed_artists: self.seed_artists.clone(),
+            tunables: encore_rank::Tunables {
+                min_tempo: self.min_tempo,
+                max_tempo: self.max_tempo,
+                target_tempo: self.target_tempo,
+                key,
+                major: self.mode.as_deref().map(|m| m == "major"),
+                min_loudness: self.min_loudness,
+                max_loudness: self.max_loudness,
+                target_loudness: self.target_loudness,
+                min_duration: self.min_duration,
+                max_duration: self.max_duration,
+                target_duration: self.target_duration,
+            },
+            exclude_played_days: self.exclude_played_days,
+            max_per_artist: Some(self.max_per_artist),
+        })
+    }
+}
+
+/// Today's discovery playlist for a user.
+#[derive(Debug, clap::Args)]
+pub struct DiscoverArgs {
+    /// The user's name (as imported).
+    #[arg(long, required_unless_present = "user_id", conflicts_with = "user_id")]
+    user: Option<String>,
+    /// The user's store id instead of the name.
+    #[arg(long)]
+    user_id: Option<i64>,
+    /// The day, YYYY-MM-DD (default: today, UTC).
+    #[arg(long)]
+    date: Option<String>,
+    /// How many songs.
+    #[arg(short, default_value_t = 30)]
+    n: usize,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -41,8 +152,10 @@ pub struct SimilarArgs {
     /// How many songs.
     #[arg(short, default_value_t = 10)]
     n: usize,
-    /// Which model: cf (collaborative filtering).
-    #[arg(long, default_value = "cf", value_parser = ["cf"])]
+    /// Which model: cf (collaborative filtering; songs without plays by
+    /// their audio-predicted vector), audio, text, or hybrid (the mean of the
+    /// three).
+    #[arg(long, default_value = "cf", value_parser = ["cf", "audio", "text", "hybrid"])]
     by: String,
     /// Print JSON.
     #[arg(long)]
@@ -60,13 +173,30 @@ struct Rec {
     song: SongInfo,
     score: f32,
     because: Vec<Because>,
+    /// Hybrid only: the reason as a sentence, the nominating sources and
+    /// each feature's contribution.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    hybrid: Option<HybridPart>,
 }
 
 #[derive(Debug, Serialize)]
-struct RecommendReport {
+struct HybridPart {
+    explanation: String,
+    sources: Vec<String>,
+    contributions: std::collections::BTreeMap<String, f32>,
+    reason: encore_rank::Reason,
+    new_artist: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RecommendReport {
     user: String,
     model_version: String,
     history_songs: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pool: Option<encore_rank::PoolSizes>,
     recommendations: Vec<Rec>,
 }
 
@@ -99,13 +229,130 @@ fn describe(s: &SongInfo) -> String {
     format!("{} – {} [{}]", s.artist.as_deref().unwrap_or("?"), s.title, s.id)
 }
 
-pub fn recommend(data_dir: &Path, a: RecommendArgs) -> anyhow::Result<ExitCode> {
-    let (store, model, version) = open(data_dir)?;
-    let (uid, name) = match (&a.user, a.user_id) {
+fn resolve_user(store: &Store, user: &Option<String>, user_id: Option<i64>) -> anyhow::Result<(i64, String)> {
+    Ok(match (user, user_id) {
         (Some(name), _) => (store.user_id(name)?.with_context(|| format!("no user called {name:?}"))?, name.clone()),
         (None, Some(id)) => (id, store.user_name(id)?.with_context(|| format!("no user with id {id}"))?),
         (None, None) => anyhow::bail!("give --user or --user-id"),
-    };
+    })
+}
+
+fn report_of(store: &Store, r: encore_engine::Recommendations) -> anyhow::Result<RecommendReport> {
+    let mut recs = Vec::new();
+    for it in r.items {
+        let song = store.songs(&[it.song_id])?.pop().context("song vanished from the store")?;
+        let because_song = match &it.reason {
+            encore_rank::Reason::BecauseYouPlay { song }
+            | encore_rank::Reason::LikeRecent { song }
+            | encore_rank::Reason::SoundsLike { song, .. }
+            | encore_rank::Reason::Described { song }
+            | encore_rank::Reason::Seed { song } => Some(*song),
+            _ => None,
+        };
+        let top = it.contributions.values().copied().fold(f32::MIN, f32::max);
+        let because = match because_song {
+            Some(id) => store.songs(&[id])?.into_iter().map(|song| Because { song, contribution: top }).collect(),
+            None => Vec::new(),
+        };
+        recs.push(Rec {
+            song,
+            score: it.score,
+            because,
+            hybrid: Some(HybridPart {
+                explanation: it.explanation,
+                sources: it.sources,
+                contributions: it.contributions,
+                reason: it.reason,
+                new_artist: it.new_artist,
+            }),
+        });
+    }
+    Ok(RecommendReport {
+        user: r.user,
+        model_version: r.model_version,
+        history_songs: r.history_songs,
+        date: r.date,
+        pool: Some(r.pool),
+        recommendations: recs,
+    })
+}
+
+pub fn print_report(report: &RecommendReport) {
+    match &report.date {
+        Some(d) => println!("discovery playlist of {} for {} ({} songs)", report.user, d, report.recommendations.len()),
+        None => println!(
+            "{} songs for {} (history: {} songs)",
+            report.recommendations.len(),
+            report.user,
+            report.history_songs
+        ),
+    }
+    for (k, r) in report.recommendations.iter().enumerate() {
+        println!("{:>3}. {:<60} {:.3}", k + 1, describe(&r.song), r.score);
+        match &r.hybrid {
+            Some(h) => println!("       {} [{}]", h.explanation, h.sources.join(", ")),
+            None => {
+                if let Some(b) = r.because.first() {
+                    println!("       because you play {}", describe(&b.song));
+                }
+            }
+        }
+    }
+    if let Some(p) = &report.pool {
+        let by: Vec<String> = p.by_source.iter().map(|(s, n)| format!("{s} {n}")).collect();
+        println!(
+            "pool: {} nominated ({}), {} after played songs, {} after served songs, {} after filters, {} returned",
+            p.candidates,
+            by.join(", "),
+            p.after_played,
+            p.after_excluded,
+            p.after_filters,
+            p.returned
+        );
+    }
+}
+
+fn engine_error(e: encore_engine::EngineError) -> anyhow::Error {
+    anyhow::anyhow!(e)
+}
+
+/// The discovery playlist of the user called `user` for `day`.
+pub fn discover_report(data_dir: &Path, user: &str, day: &str, n: usize) -> anyhow::Result<RecommendReport> {
+    let engine = encore_engine::Engine::open(data_dir).map_err(engine_error)?;
+    let (uid, _) = engine.with_store(|s| Ok(resolve_user(s, &Some(user.to_string()), None)?)).map_err(engine_error)?;
+    let r = engine.discover(uid, day, n).map_err(engine_error)?;
+    engine.with_store(|s| Ok(report_of(s, r)?)).map_err(engine_error)
+}
+
+pub fn discover(data_dir: &Path, a: DiscoverArgs) -> anyhow::Result<ExitCode> {
+    let engine = encore_engine::Engine::open(data_dir).map_err(engine_error)?;
+    let (uid, _) = engine.with_store(|s| Ok(resolve_user(s, &a.user, a.user_id)?)).map_err(engine_error)?;
+    let day = a.date.clone().unwrap_or_else(encore_engine::today);
+    let r = engine.discover(uid, &day, a.n).map_err(engine_error)?;
+    let report = engine.with_store(|s| Ok(report_of(s, r)?)).map_err(engine_error)?;
+    if a.json {
+        ui::print_json(&report)?;
+    } else {
+        print_report(&report);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn recommend(data_dir: &Path, a: RecommendArgs) -> anyhow::Result<ExitCode> {
+    if a.model == "hybrid" && !a.as_trained {
+        let engine = encore_engine::Engine::open(data_dir).map_err(engine_error)?;
+        let (uid, _) = engine.with_store(|s| Ok(resolve_user(s, &a.user, a.user_id)?)).map_err(engine_error)?;
+        let r = engine.recommend(uid, &a.query.query(a.n)?).map_err(engine_error)?;
+        let report = engine.with_store(|s| Ok(report_of(s, r)?)).map_err(engine_error)?;
+        if a.json {
+            ui::print_json(&report)?;
+        } else {
+            print_report(&report);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (store, model, version) = open(data_dir)?;
+    let (uid, name) = resolve_user(&store, &a.user, a.user_id)?;
     // The user's current history, folded in against the song factors, so
     // listens imported since training count.
     let history: Vec<(usize, f32, u32)> = store
@@ -133,34 +380,39 @@ pub fn recommend(data_dir: &Path, a: RecommendArgs) -> anyhow::Result<ExitCode> 
             })
             .collect();
         let song = store.songs(&[r.id])?.pop().context("song vanished from the store")?;
-        out.push(Rec { song, score: r.score, because });
+        out.push(Rec { song, score: r.score, because, hybrid: None });
     }
-    let report =
-        RecommendReport { user: name, model_version: version, history_songs: history.len(), recommendations: out };
+    let report = RecommendReport {
+        user: name,
+        model_version: version,
+        history_songs: history.len(),
+        date: None,
+        pool: None,
+        recommendations: out,
+    };
     if a.json {
         ui::print_json(&report)?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    println!("{} songs for {} (history: {} songs)", report.recommendations.len(), report.user, report.history_songs);
-    for (k, r) in report.recommendations.iter().enumerate() {
-        println!("{:>3}. {:<60} {:.3}", k + 1, describe(&r.song), r.score);
-        if let Some(b) = r.because.first() {
-            println!("       because you play {}", describe(&b.song));
-        }
+    } else {
+        print_report(&report);
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn similar(data_dir: &Path, a: SimilarArgs) -> anyhow::Result<ExitCode> {
-    let (store, model, _) = open(data_dir)?;
-    let song = store.songs(&[a.song])?.pop().with_context(|| format!("no song with id {}", a.song))?;
-    let i = model.item_index(a.song).with_context(|| format!("song {} is not in the model", a.song))?;
-    let mut similar = Vec::new();
-    for s in model.similar_items(i, a.n)? {
-        if let Some(info) = store.songs(&[s.id])?.pop() {
-            similar.push(Similar { song: info, score: s.score });
-        }
-    }
+    let engine = encore_engine::Engine::open(data_dir).map_err(engine_error)?;
+    let hits = engine.similar(a.song, &a.by, a.n).map_err(engine_error)?;
+    let (song, similar) = engine
+        .with_store(|store| {
+            let song = store.songs(&[a.song])?.pop().context("song vanished from the store")?;
+            let mut similar = Vec::new();
+            for (id, score) in &hits {
+                if let Some(info) = store.songs(&[*id])?.pop() {
+                    similar.push(Similar { song: info, score: *score });
+                }
+            }
+            Ok((song, similar))
+        })
+        .map_err(engine_error)?;
     let report = SimilarReport { song, by: a.by, similar };
     if a.json {
         ui::print_json(&report)?;

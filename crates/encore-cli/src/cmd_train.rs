@@ -20,6 +20,22 @@ pub struct Args {
 enum What {
     /// Collaborative filtering: implicit ALS on the users × songs matrix.
     Cf(CfArgs),
+    /// Every model in order — CF, text, the audio network and its
+    /// predictions, the fusion weights — published as one release.
+    All(AllArgs),
+}
+
+/// Settings of `encore train all`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AllArgs {
+    #[command(flatten)]
+    pub cf: CfArgs,
+    /// Epochs of the audio network.
+    #[arg(long, default_value_t = 20)]
+    pub audio_epochs: usize,
+    /// Leave the audio network out (descriptors still count).
+    #[arg(long)]
+    pub no_audio_network: bool,
 }
 
 /// Hyperparameters of implicit ALS.
@@ -60,6 +76,18 @@ pub struct CfArgs {
     pub json: bool,
 }
 
+impl AllArgs {
+    /// Every default, as the command line would give them.
+    pub fn defaults() -> AllArgs {
+        #[derive(clap::Parser)]
+        struct P {
+            #[command(flatten)]
+            a: AllArgs,
+        }
+        <P as clap::Parser>::parse_from(["all"]).a
+    }
+}
+
 impl CfArgs {
     pub fn config(&self) -> AlsConfig {
         AlsConfig {
@@ -92,10 +120,101 @@ struct Report {
 pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
     match args.what {
         What::Cf(a) => train_cf(data_dir, &a).map(|_| ExitCode::SUCCESS),
+        What::All(a) => train_all(data_dir, &a, true).map(|_| ExitCode::SUCCESS),
     }
 }
 
+#[derive(Debug, Serialize)]
+pub struct AllReport {
+    pub release: String,
+    pub manifest: encore_engine::Manifest,
+    pub fusion: encore_rank::Fusion,
+    pub seconds: f64,
+}
+
+/// `encore train all`: trains every model in order and publishes a release;
+/// prints the outcome (JSON with `--json`) when `print`.
+pub fn train_all(data_dir: &Path, a: &AllArgs, print: bool) -> anyhow::Result<AllReport> {
+    let started = std::time::Instant::now();
+    let quiet = a.cf.json || !print;
+    let say = |s: String| {
+        if !quiet {
+            eprintln!("{s}");
+        }
+    };
+    let cf = train_cf_with(data_dir, &a.cf, true)?;
+    say(format!("cf: {cf}"));
+    let store = crate::ui::open_store(data_dir)?;
+    let mut has_docs = false;
+    store.for_each_document(|_| has_docs = true)?;
+    let text = if has_docs {
+        let (model, dir) = crate::cmd_text::train(&store, encore_text::TermModelConfig::default())?;
+        say(format!("text: {} ({} terms)", dir.display(), model.stats.terms));
+        Some((model, dir.display().to_string()))
+    } else {
+        say("text: no documents, skipped".into());
+        None
+    };
+    let analysed = crate::cmd_audio::catalog_audio(&store)?.iter().filter(|s| s.descriptors.is_some()).count();
+    let audio = if analysed >= 2 && !a.no_audio_network {
+        let t = crate::cmd_audio::TrainArgs {
+            epochs: a.audio_epochs,
+            json: false,
+            ..crate::cmd_audio::TrainArgs::parse_defaults()
+        };
+        let cnn = crate::cmd_audio::train_with(data_dir, &t, true)?;
+        let (n, dir) = crate::cmd_audio::embed_with(data_dir, false, t.max_seconds, true)?;
+        say(format!("audio: network {cnn}, {n} songs embedded in {dir}"));
+        Some(dir)
+    } else {
+        say(format!("audio: {analysed} analysed songs, network skipped"));
+        None
+    };
+    let embeddings = audio.as_ref().map(|d| encore_engine::AudioEmbeddings::load(Path::new(d))).transpose()?;
+    let m = store.interactions()?;
+    let bar = ui::count_bar(1, "fitting the fusion weights");
+    let fusion = encore_engine::fit_fusion(
+        &store,
+        &m,
+        &a.cf.config(),
+        text.as_ref().map(|t| &t.0),
+        embeddings.as_ref(),
+        &encore_engine::FusionConfig::default(),
+    )?;
+    bar.finish_and_clear();
+    let fusion_dir = encore_engine::save_fusion(&store, &fusion)?;
+    let manifest =
+        encore_engine::Manifest { cf, text: text.map(|t| t.1), audio, fusion: Some(fusion_dir.display().to_string()) };
+    let release = encore_engine::publish_release(&store, &manifest)?;
+    let report = AllReport {
+        release: release.display().to_string(),
+        manifest,
+        fusion,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    if !print {
+    } else if a.cf.json {
+        ui::print_json(&report)?;
+    } else {
+        let w: Vec<String> =
+            encore_rank::FEATURES.iter().zip(report.fusion.weights).map(|(n, w)| format!("{n} {w:+.2}")).collect();
+        println!(
+            "fusion fitted on {} candidates ({} played): {}",
+            report.fusion.examples,
+            report.fusion.positives,
+            w.join(", ")
+        );
+        println!("published release {} in {:.1}s", report.release, report.seconds);
+    }
+    Ok(report)
+}
+
 pub fn train_cf(data_dir: &Path, a: &CfArgs) -> anyhow::Result<String> {
+    train_cf_with(data_dir, a, false)
+}
+
+/// [`train_cf`], printing nothing when `quiet`.
+pub fn train_cf_with(data_dir: &Path, a: &CfArgs, quiet: bool) -> anyhow::Result<String> {
     let store = crate::ui::open_store(data_dir)?;
     let m = store.interactions()?;
     anyhow::ensure!(m.nnz() > 0, "the store has no listening data: run `encore import` or `encore demo` first");
@@ -121,7 +240,8 @@ pub fn train_cf(data_dir: &Path, a: &CfArgs) -> anyhow::Result<String> {
         config: cfg,
         metrics: model.metrics().clone(),
     };
-    if a.json {
+    if quiet {
+    } else if a.json {
         ui::print_json(&report)?;
     } else {
         let its = &report.metrics.seconds_per_iteration;

@@ -51,6 +51,8 @@ enum Command {
     Recommend(cmd_query::RecommendArgs),
     /// Find songs similar to a song.
     Similar(cmd_query::SimilarArgs),
+    /// A user's discovery playlist for a day: new to them, never repeated.
+    Discover(cmd_query::DiscoverArgs),
     /// Evaluate recommenders on a held-out split (precision, recall, nDCG, MAP, AUC, …).
     Eval(cmd_eval::EvalArgs),
     /// Pick ALS hyperparameters on a validation split.
@@ -93,6 +95,7 @@ fn main() -> ExitCode {
         Command::Train(a) => cmd_train::run(&cli.data_dir, a),
         Command::Recommend(a) => cmd_query::recommend(&cli.data_dir, a),
         Command::Similar(a) => cmd_query::similar(&cli.data_dir, a),
+        Command::Discover(a) => cmd_query::discover(&cli.data_dir, a),
         Command::Eval(a) => cmd_eval::eval(&cli.data_dir, a),
         Command::Tune(a) => cmd_eval::tune(&cli.data_dir, a),
         Command::Factors(a) => cmd_factors::factors(&cli.data_dir, a),

@@ -215,6 +215,12 @@ fn demo_generates_imports_and_is_idempotent() {
     assert!(v["imports"].as_array().unwrap().iter().all(|s| s["skipped"] == 0));
     assert!(v["text"]["added"].as_u64().unwrap() > 10, "{}", v["text"]);
     assert!(v["text_model"]["artists"].as_u64().unwrap() > 0);
+    // It ends with a trained engine and a sample discovery playlist.
+    assert!(v["trained"]["release"].as_str().unwrap().ends_with("v000001"), "{}", v["trained"]);
+    let sample = v["sample_discovery"]["recommendations"].as_array().unwrap();
+    // One song per artist: this tiny world has few artists to spread over.
+    assert!((3..=10).contains(&sample.len()), "{}", sample.len());
+    assert!(sample.iter().all(|r| !r["explanation"].as_str().unwrap().is_empty()));
 
     let before = dump(dir.path());
     let again = json(&encore(dir.path(), &args));
@@ -231,7 +237,10 @@ fn demo_generates_imports_and_is_idempotent() {
 fn train_cf_then_recommend_and_similar() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    let out = encore(data, &["demo", "--users", "60", "--songs", "40", "--clip-seconds", "1", "--no-serve", "--json"]);
+    let out = encore(
+        data,
+        &["demo", "--users", "60", "--songs", "40", "--clip-seconds", "1", "--no-serve", "--no-train", "--json"],
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let out = encore(data, &["recommend", "--user", "listener_00003"]);
@@ -262,6 +271,12 @@ fn train_cf_then_recommend_and_similar() {
         .map(Result::unwrap)
         .collect();
     for rec in recs {
+        assert!(!played.contains(&rec["song"]["id"].as_i64().unwrap()));
+        assert!(!rec["explanation"].as_str().unwrap().is_empty(), "{rec}");
+    }
+    // CF alone: Hu et al.'s exact explanation, a played song for each.
+    let cf = json(&encore(data, &["recommend", "--user", "listener_00003", "-n", "5", "--model", "cf", "--json"]));
+    for rec in cf["recommendations"].as_array().unwrap() {
         assert!(!played.contains(&rec["song"]["id"].as_i64().unwrap()));
         assert!(!rec["because"].as_array().unwrap().is_empty());
     }
@@ -296,7 +311,10 @@ fn train_cf_on_an_imported_fixture() {
 fn eval_and_tune_on_the_demo_world() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    let out = encore(data, &["demo", "--users", "150", "--songs", "80", "--clip-seconds", "1", "--no-serve", "--json"]);
+    let out = encore(
+        data,
+        &["demo", "--users", "150", "--songs", "80", "--clip-seconds", "1", "--no-serve", "--no-train", "--json"],
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = encore(data, &["eval", "--factors", "16", "--regularization", "1", "--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -343,9 +361,12 @@ fn eval_and_tune_on_the_demo_world() {
 fn factors_round_trip_through_spark_layout() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    assert!(encore(data, &["demo", "--users", "50", "--songs", "30", "--clip-seconds", "1", "--no-serve"])
-        .status
-        .success());
+    assert!(encore(
+        data,
+        &["demo", "--users", "50", "--songs", "30", "--clip-seconds", "1", "--no-serve", "--no-train"]
+    )
+    .status
+    .success());
     assert!(encore(data, &["train", "cf", "--factors", "6", "--iterations", "3"]).status.success());
     let before = json(&encore(data, &["recommend", "--user-id", "4", "--as-trained", "-n", "5", "--json"]));
     let spark = data.join("spark-model");
@@ -451,9 +472,12 @@ fn text_ingest_train_describe_search() {
 fn audio_analyze_reports_each_file_and_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    assert!(encore(data, &["demo", "--users", "10", "--songs", "6", "--clip-seconds", "8", "--no-serve"])
-        .status
-        .success());
+    assert!(encore(
+        data,
+        &["demo", "--users", "10", "--songs", "6", "--clip-seconds", "8", "--no-serve", "--no-train"]
+    )
+    .status
+    .success());
     let bad = data.join("demo/audio/zz-broken.wav");
     std::fs::write(&bad, b"RIFF....WAVEfmt garbage").unwrap();
     let out = encore(data, &["audio", "analyze", data.join("demo/audio").to_str().unwrap(), "--json"]);
@@ -486,9 +510,12 @@ fn audio_analyze_reports_each_file_and_goes_on() {
 fn audio_network_train_embed_similar_and_cold_start() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    assert!(encore(data, &["demo", "--users", "120", "--songs", "40", "--clip-seconds", "4", "--no-serve"])
-        .status
-        .success());
+    assert!(encore(
+        data,
+        &["demo", "--users", "120", "--songs", "40", "--clip-seconds", "4", "--no-serve", "--no-train"]
+    )
+    .status
+    .success());
     // Without a CF model the network has nothing to learn from.
     let out = encore(data, &["audio", "train", "--epochs", "2"]);
     assert!(!out.status.success());
@@ -520,10 +547,116 @@ fn audio_network_train_embed_similar_and_cold_start() {
     let c = json(&encore(data, &["audio", "cold-start", "--epochs", "2", "--min-listeners", "1", "--json"]));
     assert_eq!(c["held_out_songs"], 8, "{c}");
     let rows = c["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 5);
+    assert_eq!(rows.len(), 6);
     for r in rows {
         let auc = r["auc"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&auc), "{r}");
         assert!(r["users"].as_u64().unwrap() > 10);
     }
+}
+
+#[test]
+fn train_all_then_discover_recommend_similar_and_eval() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let out =
+        encore(data, &["demo", "--users", "150", "--songs", "120", "--clip-seconds", "3", "--no-serve", "--no-train"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let t = json(&encore(data, &["train", "all", "--factors", "16", "--audio-epochs", "2", "--json"]));
+    assert!(t["release"].as_str().unwrap().ends_with("v000001"), "{t}");
+    assert!(t["manifest"]["text"].is_string() && t["manifest"]["audio"].is_string(), "{t}");
+    let weights = t["fusion"]["weights"].as_array().unwrap();
+    assert_eq!(weights.len(), 6);
+    assert!(weights.iter().all(|w| w.as_f64().unwrap() >= 0.0), "{t}");
+    assert!(t["fusion"]["positives"].as_u64().unwrap() > 0);
+
+    let conn = rusqlite::Connection::open(data.join("encore.db")).unwrap();
+    let user = "listener_00007";
+    let played: std::collections::HashSet<i64> = conn
+        .prepare("SELECT DISTINCT l.song_id FROM listens l JOIN users u ON u.id = l.user_id WHERE u.name = ?1")
+        .unwrap()
+        .query_map([user], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let discover = |day: &str| json(&encore(data, &["discover", "--user", user, "--date", day, "-n", "10", "--json"]));
+    let d1 = discover("2026-11-29");
+    let ids = |d: &Value| -> Vec<i64> {
+        d["recommendations"].as_array().unwrap().iter().map(|r| r["song"]["id"].as_i64().unwrap()).collect()
+    };
+    let first = ids(&d1);
+    assert_eq!(first.len(), 10, "{d1}");
+    assert_eq!(ids(&discover("2026-11-29")), first, "the same day gives the same playlist");
+    let recs = d1["recommendations"].as_array().unwrap();
+    let new_artists = recs.iter().filter(|r| r["new_artist"].as_bool().unwrap()).count();
+    assert!(new_artists >= 3, "at least 30 % new artists: {new_artists}");
+    let mut artists: Vec<i64> = recs.iter().map(|r| r["song"]["artist_id"].as_i64().unwrap()).collect();
+    artists.sort_unstable();
+    artists.dedup();
+    assert_eq!(artists.len(), 10, "one song per artist");
+    for id in &first {
+        assert!(!played.contains(id));
+    }
+    let second = ids(&discover("2026-11-30"));
+    assert!(second.iter().all(|id| !first.contains(id)), "nothing served twice");
+    let out = encore(data, &["discover", "--user", user, "--date", "2026-02-30"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("YYYY-MM-DD"));
+
+    // Recommendations with bounds, with pool sizes that only shrink.
+    let r = json(&encore(
+        data,
+        &["recommend", "--user", user, "-n", "5", "--min-tempo", "100", "--max-tempo", "130", "--json"],
+    ));
+    let p = &r["pool"];
+    let stages: Vec<u64> = ["candidates", "after_played", "after_excluded", "after_filters", "returned"]
+        .iter()
+        .map(|k| p[k].as_u64().unwrap())
+        .collect();
+    assert!(stages.windows(2).all(|w| w[0] >= w[1]), "{p}");
+    let truth: std::collections::HashMap<i64, f64> = conn
+        .prepare("SELECT s.id, s.audio_path FROM songs s")
+        .unwrap()
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .map(|(id, path)| {
+            let a = json(&encore(data, &["audio", "analyze", &path, "--json"]));
+            (id, a["analyzed"][0]["tempo_bpm"].as_f64().unwrap())
+        })
+        .filter(|(id, _)| r["recommendations"].as_array().unwrap().iter().any(|x| x["song"]["id"] == *id))
+        .collect();
+    for t in truth.values() {
+        assert!((100.0..=130.0).contains(t), "tempo {t} outside the bounds");
+    }
+    let out = encore(data, &["recommend", "--user", user, "--min-tempo", "140", "--max-tempo", "100"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("min_tempo 140 is above max_tempo 100"), "{out:?}");
+
+    for by in ["cf", "audio", "text", "hybrid"] {
+        let s = json(&encore(data, &["similar", "--song", "3", "--by", by, "-n", "4", "--json"]));
+        assert_eq!(s["similar"].as_array().unwrap().len(), 4, "{by}: {s}");
+    }
+
+    let report = data.join("report");
+    let e = json(&encore(
+        data,
+        &[
+            "eval",
+            "--model",
+            "hybrid,cf,audio,text,popular,random",
+            "--factors",
+            "16",
+            "--report",
+            report.to_str().unwrap(),
+            "--json",
+        ],
+    ));
+    let ndcg = |m: &str| {
+        e["results"].as_array().unwrap().iter().find(|r| r["model"] == m).unwrap()["metrics"]["ndcg"].as_f64().unwrap()
+    };
+    for m in ["cf", "audio", "text", "popular", "random"] {
+        assert!(ndcg("hybrid") > ndcg(m), "hybrid {} vs {m} {}", ndcg("hybrid"), ndcg(m));
+    }
+    assert!(std::fs::read_to_string(report.join("report.md")).unwrap().contains("| hybrid |"));
+    assert!(std::fs::read_to_string(report.join("metrics.svg")).unwrap().starts_with("<svg"));
 }

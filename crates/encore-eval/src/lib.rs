@@ -30,7 +30,8 @@
 //!
 //! **Beyond accuracy**: `coverage` = distinct items in any top k ÷ items;
 //! `novelty` = mean of −log₂(share of training users who played the item)
-//! over the recommended items.
+//! over the recommended items; `diversity` (intra-list) = 1 − the mean
+//! pairwise similarity of each user's top k, averaged ([`evaluate_with`]).
 #![deny(missing_docs)]
 
 mod cold;
@@ -38,7 +39,7 @@ mod metrics;
 mod split;
 
 pub use cold::{evaluate_cold_start, hold_out_items, ColdStartMetrics, ItemSplit};
-pub use metrics::{evaluate, Metrics, Scorer};
+pub use metrics::{evaluate, evaluate_with, Metrics, Scorer, Similarity};
 pub use split::{split, Split};
 
 /// Errors of evaluation.

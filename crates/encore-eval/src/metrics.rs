@@ -39,6 +39,10 @@ pub struct Metrics {
     pub coverage: f64,
     /// Mean self-information of recommended items, bits.
     pub novelty: f64,
+    /// Intra-list diversity: per user, 1 − the mean pairwise similarity of
+    /// the top k, averaged (only with a similarity, [`evaluate_with`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diversity: Option<f64>,
 }
 
 #[derive(Default, Clone)]
@@ -56,6 +60,7 @@ struct Acc {
     mpr_den: f64,
     novelty: f64,
     recs: usize,
+    diversity: f64,
 }
 
 impl Acc {
@@ -73,12 +78,27 @@ impl Acc {
         self.mpr_den += o.mpr_den;
         self.novelty += o.novelty;
         self.recs += o.recs;
+        self.diversity += o.diversity;
         self
     }
 }
 
 /// Evaluates `model` at cut-off `k`: train items are hidden, the rest ranked.
 pub fn evaluate(model: &dyn Scorer, train: &Interactions, test: &Interactions, k: usize) -> Metrics {
+    evaluate_with(model, train, test, k, None)
+}
+
+/// A similarity of two items (columns), for intra-list diversity.
+pub type Similarity<'a> = &'a (dyn Fn(u32, u32) -> f32 + Sync);
+
+/// [`evaluate`], also measuring intra-list diversity with `similarity`.
+pub fn evaluate_with(
+    model: &dyn Scorer,
+    train: &Interactions,
+    test: &Interactions,
+    k: usize,
+    similarity: Option<Similarity<'_>>,
+) -> Metrics {
     let n_items = train.n_items();
     let k = k.max(1);
     // Item popularity among training users, for novelty.
@@ -157,6 +177,16 @@ pub fn evaluate(model: &dyn Scorer, train: &Interactions, test: &Interactions, k
                 }
             }
             a.full_auc = if neg_total > 0 && pos_seen > 0 { correct / (pos_seen * neg_total) as f64 } else { 1.0 };
+            if let Some(sim) = similarity {
+                let (mut s, mut n) = (0f64, 0f64);
+                for (x, &i) in top.iter().enumerate() {
+                    for &j in &top[x + 1..] {
+                        s += sim(i, j) as f64;
+                        n += 1.0;
+                    }
+                }
+                a.diversity = if n > 0.0 { 1.0 - s / n } else { 0.0 };
+            }
             (a, top.to_vec())
         })
         .collect();
@@ -183,6 +213,7 @@ pub fn evaluate(model: &dyn Scorer, train: &Interactions, test: &Interactions, k
         mpr: if acc.mpr_den > 0.0 { acc.mpr_num / acc.mpr_den } else { 0.0 },
         coverage: seen.iter().filter(|&&s| s).count() as f64 / n_items.max(1) as f64,
         novelty: if acc.recs > 0 { acc.novelty / acc.recs as f64 } else { 0.0 },
+        diversity: similarity.map(|_| acc.diversity / users),
     }
 }
 

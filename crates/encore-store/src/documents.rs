@@ -85,6 +85,18 @@ impl Store {
             .optional()?)
     }
 
+    /// Every song as (song id, artist id, genre — the song's or else its
+    /// artist's —, audio path), by id.
+    #[allow(clippy::type_complexity)]
+    pub fn catalog_rows(&self) -> Result<Vec<(i64, Option<i64>, Option<String>, Option<String>)>> {
+        let mut st = self.conn.prepare(
+            "SELECT s.id, s.artist_id, coalesce(s.genre, a.genre), s.audio_path FROM songs s
+             LEFT JOIN artists a ON a.id = s.artist_id ORDER BY s.id",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Songs that have an audio file, as (song id, artist id, path).
     pub fn songs_with_audio(&self) -> Result<Vec<(i64, Option<i64>, String)>> {
         let mut st = self
@@ -101,6 +113,39 @@ impl Store {
                 "INSERT OR REPLACE INTO audio_features (path, size, mtime, feature_version, descriptors) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
             .execute(params![path, size, mtime, version, json])?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The discovery playlist served to `user` on `day`, if any.
+    pub fn served_on(&self, user: i64, day: &str) -> Result<Option<Vec<i64>>> {
+        let mut st =
+            self.conn.prepare_cached("SELECT song_id FROM served WHERE user_id = ?1 AND day = ?2 ORDER BY position")?;
+        let v: Vec<i64> = st.query_map(params![user, day], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        Ok((!v.is_empty()).then_some(v))
+    }
+
+    /// Every song served to `user` on days other than `day`.
+    pub fn served_other_days(&self, user: i64, day: &str) -> Result<Vec<i64>> {
+        let mut st =
+            self.conn.prepare_cached("SELECT DISTINCT song_id FROM served WHERE user_id = ?1 AND day <> ?2")?;
+        let v = st.query_map(params![user, day], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        Ok(v)
+    }
+
+    /// Records the playlist served to `user` on `day` (replacing one
+    /// recorded before for that day), in one transaction.
+    pub fn record_served(&mut self, user: i64, day: &str, songs: &[i64]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM served WHERE user_id = ?1 AND day = ?2", params![user, day])?;
+        for (k, s) in songs.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO served (user_id, day, position, song_id) VALUES (?1, ?2, ?3, ?4)",
+                params![user, day, k as i64, s],
+            )?;
+        }
+        tx.commit()?;
         Ok(())
     }
 }

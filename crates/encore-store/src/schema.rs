@@ -5,9 +5,17 @@ use rusqlite::Connection;
 use crate::{Error, Result};
 
 /// Version of the schema this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = r#"
+-- Discovery playlists served, so a song is never served twice (v4).
+CREATE TABLE IF NOT EXISTS served (
+    user_id  INTEGER NOT NULL,
+    day      TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    song_id  INTEGER NOT NULL,
+    PRIMARY KEY (user_id, day, position)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS artists (
     id        INTEGER PRIMARY KEY,
     name      TEXT NOT NULL,

@@ -471,6 +471,11 @@ impl TermModel {
         out
     }
 
+    /// The TF-IDF vector of song `id` (term index, weight), L2-normalised.
+    pub fn song_vector(&self, id: i64) -> Option<&[(u32, f32)]> {
+        self.songs.get(&id).map(|v| v.as_slice())
+    }
+
     /// Artist ids with a vector.
     pub fn artist_ids(&self) -> Vec<i64> {
         self.artists.keys().copied().collect()

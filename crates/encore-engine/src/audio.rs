@@ -1,0 +1,141 @@
+//! The audio model's artifacts as the engine reads them: stored descriptors
+//! per song and the network's predictions.
+
+use std::path::Path;
+
+use anyhow::Context;
+use encore_audio::Descriptors;
+use encore_store::Store;
+
+/// Artifact kind of the audio network.
+pub const CNN_KIND: &str = "audio-cnn";
+/// Artifact kind of the network's predictions for every song.
+pub const EMBED_KIND: &str = "audio-embed";
+/// Format version of both.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A catalog song with an audio file.
+#[derive(Debug, Clone)]
+pub struct SongAudio {
+    /// Store id.
+    pub id: i64,
+    /// Artist id.
+    pub artist: Option<i64>,
+    /// The file, as the catalog names it.
+    pub path: String,
+    /// Stored descriptors (current feature version), if it was analysed.
+    pub descriptors: Option<Descriptors>,
+}
+
+/// The key a file's descriptors are stored under: its canonical path, so
+/// that the same file named two ways is one file.
+pub fn store_key(p: &Path) -> String {
+    std::fs::canonicalize(p).map_or_else(|_| p.display().to_string(), |c| c.display().to_string())
+}
+
+/// Stored descriptors of the file at `path` (as given, or canonical).
+pub fn descriptors_of(store: &Store, path: &str) -> anyhow::Result<Option<Descriptors>> {
+    let version = encore_audio::FEATURE_VERSION;
+    let json = match store.audio_features_of(path, version)? {
+        Some(j) => Some(j),
+        None => store.audio_features_of(&store_key(Path::new(path)), version)?,
+    };
+    json.map(|j| serde_json::from_str(&j)).transpose().context("stored audio descriptors")
+}
+
+/// The catalog's songs with audio files and their stored descriptors.
+pub fn catalog_audio(store: &Store) -> anyhow::Result<Vec<SongAudio>> {
+    let mut out = Vec::new();
+    for (id, artist, path) in store.songs_with_audio()? {
+        let descriptors = descriptors_of(store, &path)?;
+        out.push(SongAudio { id, artist, path, descriptors });
+    }
+    Ok(out)
+}
+
+/// Predicted CF vectors and embeddings of every song with audio.
+#[derive(Debug, Clone)]
+pub struct AudioEmbeddings {
+    /// Song store ids, one per row.
+    pub ids: Vec<i64>,
+    /// Length of the predicted CF vectors.
+    pub dim: usize,
+    /// Length of the embeddings.
+    pub embedding_dim: usize,
+    /// `ids.len() × dim`.
+    pub vectors: Vec<f32>,
+    /// `ids.len() × embedding_dim`, L2-normalised.
+    pub embeddings: Vec<f32>,
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct EmbedMeta {
+    ids: Vec<i64>,
+    dim: usize,
+    embedding_dim: usize,
+    cnn_version: String,
+}
+
+fn write_f32(path: &Path, v: &[f32]) -> anyhow::Result<()> {
+    let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+    std::fs::write(path, bytes).with_context(|| path.display().to_string())
+}
+
+fn read_f32(path: &Path, n: usize) -> anyhow::Result<Vec<f32>> {
+    let b = std::fs::read(path).with_context(|| path.display().to_string())?;
+    anyhow::ensure!(b.len() == n * 4, "{}: {} bytes, expected {}", path.display(), b.len(), n * 4);
+    Ok(b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+}
+
+impl AudioEmbeddings {
+    /// Reads embeddings from a version directory.
+    pub fn load(dir: &Path) -> anyhow::Result<AudioEmbeddings> {
+        let meta: EmbedMeta = serde_json::from_slice(&std::fs::read(dir.join("songs.json"))?)
+            .with_context(|| format!("{}", dir.join("songs.json").display()))?;
+        let n = meta.ids.len();
+        Ok(AudioEmbeddings {
+            vectors: read_f32(&dir.join("vectors.f32"), n * meta.dim)?,
+            embeddings: read_f32(&dir.join("embeddings.f32"), n * meta.embedding_dim)?,
+            ids: meta.ids,
+            dim: meta.dim,
+            embedding_dim: meta.embedding_dim,
+        })
+    }
+
+    /// Writes the embeddings into a version directory.
+    pub fn save(&self, dir: &Path, cnn_version: &str) -> anyhow::Result<()> {
+        let meta = EmbedMeta {
+            ids: self.ids.clone(),
+            dim: self.dim,
+            embedding_dim: self.embedding_dim,
+            cnn_version: cnn_version.to_string(),
+        };
+        std::fs::write(dir.join("songs.json"), serde_json::to_vec(&meta)?)?;
+        write_f32(&dir.join("vectors.f32"), &self.vectors)?;
+        write_f32(&dir.join("embeddings.f32"), &self.embeddings)
+    }
+
+    /// Opens the current embeddings, if any.
+    pub fn open(store: &Store) -> anyhow::Result<Option<AudioEmbeddings>> {
+        let Some((path, header)) = store.artifacts(EMBED_KIND)?.current()? else {
+            return Ok(None);
+        };
+        header.check(EMBED_KIND, FORMAT_VERSION)?;
+        Ok(Some(AudioEmbeddings::load(&path)?))
+    }
+
+    /// Row of song `id`.
+    pub fn index(&self, id: i64) -> Option<usize> {
+        self.ids.iter().position(|&x| x == id)
+    }
+
+    /// Predicted CF vector of row `i`.
+    pub fn vector(&self, i: usize) -> &[f32] {
+        &self.vectors[i * self.dim..(i + 1) * self.dim]
+    }
+
+    /// Audio embedding of row `i`.
+    pub fn embedding(&self, i: usize) -> &[f32] {
+        &self.embeddings[i * self.embedding_dim..(i + 1) * self.embedding_dim]
+    }
+}

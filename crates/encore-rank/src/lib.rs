@@ -1,0 +1,947 @@
+//! The hybrid ranker: one recommender from collaborative filtering, text and
+//! audio.
+//!
+//! **Features.** For a user (their history, optionally seeds) every catalog
+//! song gets one raw score per source, standardised over the catalog
+//! (z-scores) so sources are comparable:
+//! - `cf`: user vector · song vector; a song without plays uses its vector
+//!   predicted from audio (cold start), rescaled to the trained vectors'
+//!   mean length;
+//! - `knn`: mean cosine of the song's (CF or predicted) vector with the
+//!   user's ten most recent songs;
+//! - `audio`: cosine of the song's audio vector with the user's
+//!   play-weighted audio profile;
+//! - `text`: cosine of the song's term vector with the user's term profile;
+//! - `popular`: ln(1 + listeners) × the user's share of plays in the song's
+//!   genre (a song nobody played yet counts its artist's mean listeners);
+//! - `seed`: the best mean similarity (CF, audio, text) to a seed song or a
+//!   song of a seed artist.
+//!
+//! **Candidates.** Each source nominates its top songs (named: `cf`, `knn`,
+//! `audio`, `text`, `cold` — songs without plays, by predicted CF score —
+//! `popular`, `seed`); the union is filtered (played songs, songs already
+//! served, attribute bounds), fused, and re-ranked.
+//!
+//! **Fusion.** [`Fusion`] is a logistic regression on the features, fitted
+//! on a validation split (which candidates did users go on to play?) and
+//! stored with the model.
+//!
+//! **Rules.** Played songs are never recommended (or not within a window);
+//! at most `max_per_artist` songs per artist; maximal marginal relevance
+//! (MMR) trades score for diversity; `min_*`/`max_*` bounds filter on tempo,
+//! key, mode, loudness and duration, `target_*` values penalise distance;
+//! a discovery list can demand a share of artists the user never played.
+//!
+//! **Explanations.** Every result has each feature's contribution to its
+//! score and a [`Reason`] for the largest one, which the engine turns into a
+//! sentence with names.
+#![deny(missing_docs)]
+
+mod fusion;
+
+use std::collections::{HashMap, HashSet};
+
+use encore_cf::CfModel;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+pub use fusion::Fusion;
+
+/// Number of features.
+pub const N_FEATURES: usize = 6;
+/// Feature names, in order.
+pub const FEATURES: [&str; N_FEATURES] = ["cf", "knn", "audio", "text", "popular", "seed"];
+const CF: usize = 0;
+const KNN: usize = 1;
+const AUDIO: usize = 2;
+const TEXT: usize = 3;
+const POPULAR: usize = 4;
+const SEED: usize = 5;
+
+/// Errors of the ranker.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A request parameter is out of range.
+    #[error("{0}")]
+    BadRequest(String),
+}
+
+/// Result of the ranker.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Musical attributes used by filters and targets.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Attributes {
+    /// BPM.
+    pub tempo: f32,
+    /// Pitch class of the key, 0 = C.
+    pub key: u8,
+    /// Major (true) or minor.
+    pub major: bool,
+    /// Integrated loudness, LUFS.
+    pub loudness: f32,
+    /// Duration, seconds.
+    pub duration: f32,
+}
+
+/// Everything known about the catalog, by catalog position (songs sorted
+/// by store id).
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    /// Store ids, ascending.
+    pub song_ids: Vec<i64>,
+    /// Artist of each song.
+    pub artist: Vec<Option<i64>>,
+    /// Genre of each song.
+    pub genre: Vec<Option<String>>,
+    /// Audio attributes of each song.
+    pub attrs: Vec<Option<Attributes>>,
+    /// Column of each song in the CF model.
+    pub cf_col: Vec<Option<u32>>,
+    /// Audio-predicted CF vector of songs without a CF column.
+    pub predicted: Vec<Option<Vec<f32>>>,
+    /// Audio vector (L2-normalised) of each song.
+    pub audio: Vec<Option<Vec<f32>>>,
+    /// Term vector (L2-normalised, sparse) of each song.
+    pub text: Vec<Option<Vec<(u32, f32)>>>,
+    /// Distinct listeners of each song.
+    pub listeners: Vec<f32>,
+}
+
+impl Catalog {
+    /// Number of songs.
+    pub fn len(&self) -> usize {
+        self.song_ids.len()
+    }
+
+    /// Whether the catalog is empty.
+    pub fn is_empty(&self) -> bool {
+        self.song_ids.is_empty()
+    }
+
+    /// Position of song `id`.
+    pub fn index(&self, id: i64) -> Option<usize> {
+        self.song_ids.binary_search(&id).ok()
+    }
+
+    /// Checks that every column has one entry per song.
+    pub fn validate(&self) -> Result<()> {
+        let n = self.len();
+        let lens = [
+            self.artist.len(),
+            self.genre.len(),
+            self.attrs.len(),
+            self.cf_col.len(),
+            self.predicted.len(),
+            self.audio.len(),
+            self.text.len(),
+            self.listeners.len(),
+        ];
+        if lens.iter().any(|&l| l != n) || self.song_ids.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(Error::BadRequest(format!("catalog columns disagree: {n} songs, columns {lens:?}")));
+        }
+        Ok(())
+    }
+}
+
+/// One song of a user's history.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Played {
+    /// Catalog position.
+    pub song: usize,
+    /// Full plays.
+    pub plays: f32,
+    /// Skips.
+    pub skips: u32,
+    /// Latest play, Unix seconds.
+    pub last_played: i64,
+}
+
+impl Played {
+    fn liked(&self) -> bool {
+        self.plays - 0.5 * self.skips as f32 > 0.0
+    }
+}
+
+/// Bounds and targets on song attributes (Spotify-Web-API style).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tunables {
+    /// Minimum tempo, BPM.
+    pub min_tempo: Option<f32>,
+    /// Maximum tempo, BPM.
+    pub max_tempo: Option<f32>,
+    /// Preferred tempo, BPM.
+    pub target_tempo: Option<f32>,
+    /// Required key (pitch class, 0 = C).
+    pub key: Option<u8>,
+    /// Required mode: true = major.
+    pub major: Option<bool>,
+    /// Minimum loudness, LUFS.
+    pub min_loudness: Option<f32>,
+    /// Maximum loudness, LUFS.
+    pub max_loudness: Option<f32>,
+    /// Preferred loudness, LUFS.
+    pub target_loudness: Option<f32>,
+    /// Minimum duration, seconds.
+    pub min_duration: Option<f32>,
+    /// Maximum duration, seconds.
+    pub max_duration: Option<f32>,
+    /// Preferred duration, seconds.
+    pub target_duration: Option<f32>,
+}
+
+impl Tunables {
+    fn any_filter(&self) -> bool {
+        self.min_tempo.is_some()
+            || self.max_tempo.is_some()
+            || self.key.is_some()
+            || self.major.is_some()
+            || self.min_loudness.is_some()
+            || self.max_loudness.is_some()
+            || self.min_duration.is_some()
+            || self.max_duration.is_some()
+    }
+
+    fn admits(&self, a: Option<&Attributes>) -> bool {
+        if !self.any_filter() {
+            return true;
+        }
+        let Some(a) = a else { return false };
+        let ge = |v: f32, m: Option<f32>| m.is_none_or(|m| v >= m);
+        let le = |v: f32, m: Option<f32>| m.is_none_or(|m| v <= m);
+        ge(a.tempo, self.min_tempo)
+            && le(a.tempo, self.max_tempo)
+            && self.key.is_none_or(|k| k == a.key)
+            && self.major.is_none_or(|m| m == a.major)
+            && ge(a.loudness, self.min_loudness)
+            && le(a.loudness, self.max_loudness)
+            && ge(a.duration, self.min_duration)
+            && le(a.duration, self.max_duration)
+    }
+
+    /// Penalty (in logit units) for distance from the targets.
+    fn penalty(&self, a: Option<&Attributes>) -> f32 {
+        let Some(a) = a else {
+            return if self.target_tempo.or(self.target_loudness).or(self.target_duration).is_some() {
+                1.0
+            } else {
+                0.0
+            };
+        };
+        let mut p = 0.0;
+        if let Some(t) = self.target_tempo {
+            p += (a.tempo - t).abs() / 10.0;
+        }
+        if let Some(t) = self.target_loudness {
+            p += (a.loudness - t).abs() / 3.0;
+        }
+        if let Some(t) = self.target_duration {
+            p += (a.duration - t).abs() / 60.0;
+        }
+        p
+    }
+
+    /// Checks the bounds make sense.
+    pub fn validate(&self) -> Result<()> {
+        let pair = |name: &str, lo: Option<f32>, hi: Option<f32>| -> Result<()> {
+            for v in [lo, hi].into_iter().flatten() {
+                if !v.is_finite() {
+                    return Err(Error::BadRequest(format!("{name} bounds must be finite numbers")));
+                }
+            }
+            if let (Some(l), Some(h)) = (lo, hi) {
+                if l > h {
+                    return Err(Error::BadRequest(format!("min_{name} {l} is above max_{name} {h}")));
+                }
+            }
+            Ok(())
+        };
+        pair("tempo", self.min_tempo, self.max_tempo)?;
+        pair("loudness", self.min_loudness, self.max_loudness)?;
+        pair("duration", self.min_duration, self.max_duration)?;
+        if self.key.is_some_and(|k| k > 11) {
+            return Err(Error::BadRequest("key must be a pitch class 0–11".into()));
+        }
+        Ok(())
+    }
+}
+
+/// What to rank for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    /// How many songs.
+    pub n: usize,
+    /// Seed songs (catalog positions), at most 5 seeds in all.
+    pub seed_songs: Vec<usize>,
+    /// Seed artists (store ids).
+    pub seed_artists: Vec<i64>,
+    /// Attribute bounds and targets.
+    pub tunables: Tunables,
+    /// Songs the user played are left out; with `Some(days)`, only those
+    /// played within that many days of `now`.
+    pub exclude_played_days: Option<u32>,
+    /// "Now", Unix seconds (for the played window).
+    pub now: i64,
+    /// Songs never to return (e.g. served in earlier discovery playlists).
+    pub exclude: HashSet<usize>,
+    /// At most this many songs per artist.
+    pub max_per_artist: usize,
+    /// MMR trade-off: 1 = score only, 0 = diversity only.
+    pub mmr_lambda: f32,
+    /// At least this share of the list from artists the user never played.
+    pub min_new_artist_share: f32,
+    /// Random jitter added to scores (discovery's daily variety), with its
+    /// seed.
+    pub jitter: Option<(f32, u64)>,
+    /// Songs each source nominates.
+    pub per_source: usize,
+}
+
+impl Default for Request {
+    fn default() -> Self {
+        Request {
+            n: 20,
+            seed_songs: Vec::new(),
+            seed_artists: Vec::new(),
+            tunables: Tunables::default(),
+            exclude_played_days: None,
+            now: 0,
+            exclude: HashSet::new(),
+            max_per_artist: 2,
+            mmr_lambda: 0.8,
+            min_new_artist_share: 0.0,
+            jitter: None,
+            per_source: 200,
+        }
+    }
+}
+
+/// Why a song was picked (the strongest source), turned into a sentence by
+/// the engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reason {
+    /// Collaborative filtering: listeners of this song also play `song`.
+    BecauseYouPlay {
+        /// The history song (store id) closest in CF space.
+        song: i64,
+    },
+    /// Close to a song played recently.
+    LikeRecent {
+        /// The recent song (store id).
+        song: i64,
+    },
+    /// Sounds like a song the user plays.
+    SoundsLike {
+        /// The history song (store id) closest in audio space.
+        song: i64,
+        /// Same key and mode.
+        same_key: bool,
+        /// Both within 4 % of this tempo.
+        tempo: Option<f32>,
+    },
+    /// Its description matches the user's songs' descriptions.
+    Described {
+        /// The history song (store id) closest in text space.
+        song: i64,
+    },
+    /// New song (no plays yet) whose predicted vector fits the user.
+    NewRelease,
+    /// Popular in a genre the user plays.
+    PopularInGenre {
+        /// The genre.
+        genre: Option<String>,
+    },
+    /// Like a seed.
+    Seed {
+        /// The closest seed song (store id).
+        song: i64,
+    },
+}
+
+/// One ranked song.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ranked {
+    /// Catalog position.
+    pub song: usize,
+    /// Store id.
+    pub song_id: i64,
+    /// Fused score (logit, after target penalties).
+    pub score: f32,
+    /// Each feature's contribution to the score, by name.
+    pub contributions: Vec<(String, f32)>,
+    /// The sources that nominated it.
+    pub sources: Vec<String>,
+    /// The strongest reason.
+    pub reason: Reason,
+    /// Whether the user never played its artist.
+    pub new_artist: bool,
+}
+
+/// How big the pool was at each stage.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PoolSizes {
+    /// Songs nominated by each source.
+    pub by_source: Vec<(String, usize)>,
+    /// Distinct nominated songs.
+    pub candidates: usize,
+    /// After leaving out played songs.
+    pub after_played: usize,
+    /// After leaving out excluded (already served) songs.
+    pub after_excluded: usize,
+    /// After the attribute bounds.
+    pub after_filters: usize,
+    /// Returned.
+    pub returned: usize,
+}
+
+/// The answer to a [`Request`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Response {
+    /// The songs, best first.
+    pub items: Vec<Ranked>,
+    /// Pool sizes.
+    pub pool: PoolSizes,
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn unit(v: &[f32]) -> Vec<f32> {
+    let n = dot(v, v).sqrt();
+    if n > 0.0 {
+        v.iter().map(|x| x / n).collect()
+    } else {
+        v.to_vec()
+    }
+}
+
+fn sparse_dot(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {
+    let (mut i, mut j, mut s) = (0, 0, 0.0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                s += a[i].1 * b[j].1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    s
+}
+
+/// The per-user inputs of the features.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    history: Vec<Played>,
+    cf_vector: Vec<f32>,
+    recent: Vec<(usize, Vec<f32>)>,
+    audio: Option<Vec<f32>>,
+    text: Option<Vec<(u32, f32)>>,
+    genre_share: HashMap<String, f32>,
+    seeds: Vec<usize>,
+    played_artists: HashSet<i64>,
+}
+
+/// A user's raw and standardised feature values for every catalog song.
+#[derive(Debug, Clone)]
+pub struct Scores {
+    /// Raw score per source per song (`None` where the source says nothing).
+    pub raw: Vec<[Option<f32>; N_FEATURES]>,
+    /// Standardised features (0 where the raw score is missing).
+    pub z: Vec<[f32; N_FEATURES]>,
+}
+
+/// The ranker: the catalog, the CF model and the fitted fusion.
+#[derive(Debug, Clone)]
+pub struct Hybrid<'a> {
+    /// The catalog.
+    pub catalog: &'a Catalog,
+    /// The CF model.
+    pub cf: &'a CfModel,
+    /// The fusion weights.
+    pub fusion: &'a Fusion,
+    /// Unit CF vector of each catalog song (trained or predicted, rescaled).
+    song_vecs: Vec<Option<Vec<f32>>>,
+    /// Mean length of the trained song vectors.
+    cf_scale: f32,
+    /// Listeners of each song; a song nobody played yet gets the mean of
+    /// its artist's played songs (what is known of a new release).
+    popularity: Vec<f32>,
+}
+
+impl<'a> Hybrid<'a> {
+    /// Prepares the ranker.
+    pub fn new(catalog: &'a Catalog, cf: &'a CfModel, fusion: &'a Fusion) -> Result<Hybrid<'a>> {
+        catalog.validate()?;
+        let n = cf.item_ids().len().max(1);
+        let cf_scale =
+            (0..cf.item_ids().len()).map(|i| dot(cf.item_vector(i), cf.item_vector(i)).sqrt()).sum::<f32>() / n as f32;
+        let song_vecs = (0..catalog.len())
+            .map(|s| {
+                if let Some(c) = catalog.cf_col[s] {
+                    Some(cf.item_vector(c as usize).to_vec())
+                } else {
+                    catalog.predicted[s]
+                        .as_ref()
+                        .filter(|p| p.len() == cf.factors())
+                        .map(|p| unit(p).iter().map(|x| x * cf_scale).collect())
+                }
+            })
+            .collect();
+        let mut by_artist: HashMap<i64, (f32, f32)> = HashMap::new();
+        for s in 0..catalog.len() {
+            if let (Some(a), true) = (catalog.artist[s], catalog.listeners[s] > 0.0) {
+                let e = by_artist.entry(a).or_default();
+                e.0 += catalog.listeners[s];
+                e.1 += 1.0;
+            }
+        }
+        let popularity = (0..catalog.len())
+            .map(|s| {
+                if catalog.listeners[s] > 0.0 {
+                    catalog.listeners[s]
+                } else {
+                    catalog.artist[s].and_then(|a| by_artist.get(&a)).map_or(0.0, |(sum, n)| sum / n)
+                }
+            })
+            .collect();
+        Ok(Hybrid { catalog, cf, fusion, song_vecs, cf_scale, popularity })
+    }
+
+    /// CF vector (trained, or predicted and rescaled) of a catalog song.
+    pub fn song_vector(&self, s: usize) -> Option<&[f32]> {
+        self.song_vecs[s].as_deref()
+    }
+
+    /// Builds a user's profile from their history (and seeds).
+    pub fn profile(&self, history: &[Played], seed_songs: &[usize], seed_artists: &[i64]) -> Profile {
+        let c = self.catalog;
+        let cf_hist: Vec<(usize, f32, u32)> =
+            history.iter().filter_map(|h| c.cf_col[h.song].map(|col| (col as usize, h.plays, h.skips))).collect();
+        let cf_vector = if cf_hist.is_empty() {
+            vec![0.0; self.cf.factors()]
+        } else {
+            self.cf.fold_in(&cf_hist).unwrap_or_else(|_| vec![0.0; self.cf.factors()])
+        };
+        let mut liked: Vec<&Played> = history.iter().filter(|h| h.liked()).collect();
+        liked.sort_by(|a, b| b.last_played.cmp(&a.last_played).then(b.plays.total_cmp(&a.plays)));
+        let recent: Vec<(usize, Vec<f32>)> =
+            liked.iter().filter_map(|h| self.song_vector(h.song).map(|v| (h.song, unit(v)))).take(10).collect();
+        let mut audio = vec![0f32; 0];
+        let mut text: HashMap<u32, f32> = HashMap::new();
+        let mut genre: HashMap<String, f32> = HashMap::new();
+        let mut total = 0f32;
+        for h in &liked {
+            let w = (1.0 + h.plays).ln();
+            if let Some(a) = &c.audio[h.song] {
+                if audio.is_empty() {
+                    audio = vec![0.0; a.len()];
+                }
+                if audio.len() == a.len() {
+                    audio.iter_mut().zip(a).for_each(|(p, x)| *p += w * x);
+                }
+            }
+            if let Some(t) = &c.text[h.song] {
+                for &(k, x) in t {
+                    *text.entry(k).or_default() += w * x;
+                }
+            }
+            if let Some(g) = &c.genre[h.song] {
+                *genre.entry(g.clone()).or_default() += h.plays;
+                total += h.plays;
+            }
+        }
+        genre.values_mut().for_each(|v| *v /= total.max(1e-6));
+        let mut tv: Vec<(u32, f32)> = text.into_iter().collect();
+        tv.sort_unstable_by_key(|e| e.0);
+        let tn = tv.iter().map(|e| e.1 * e.1).sum::<f32>().sqrt();
+        tv.iter_mut().for_each(|e| e.1 /= tn.max(1e-12));
+        let mut seeds: Vec<usize> = seed_songs.to_vec();
+        if !seed_artists.is_empty() {
+            let wanted: HashSet<i64> = seed_artists.iter().copied().collect();
+            // The artist's most-listened songs stand for the artist.
+            let mut by_artist: Vec<usize> =
+                (0..c.len()).filter(|&s| c.artist[s].is_some_and(|a| wanted.contains(&a))).collect();
+            by_artist.sort_by(|&a, &b| c.listeners[b].total_cmp(&c.listeners[a]));
+            seeds.extend(by_artist.into_iter().take(3 * seed_artists.len()));
+        }
+        Profile {
+            history: history.to_vec(),
+            cf_vector,
+            recent,
+            audio: (!audio.is_empty()).then(|| unit(&audio)),
+            text: (!tv.is_empty()).then_some(tv),
+            genre_share: genre,
+            seeds,
+            played_artists: history.iter().filter_map(|h| c.artist[h.song]).collect(),
+        }
+    }
+
+    /// Similarity of two catalog songs: the mean of their CF, audio and
+    /// text cosines, where both have the vector.
+    pub fn similarity(&self, a: usize, b: usize) -> f32 {
+        let c = self.catalog;
+        let mut s = 0.0;
+        let mut n = 0.0;
+        if let (Some(x), Some(y)) = (self.song_vector(a), self.song_vector(b)) {
+            s += dot(&unit(x), &unit(y));
+            n += 1.0;
+        }
+        if let (Some(x), Some(y)) = (&c.audio[a], &c.audio[b]) {
+            s += dot(x, y);
+            n += 1.0;
+        }
+        if let (Some(x), Some(y)) = (&c.text[a], &c.text[b]) {
+            s += sparse_dot(x, y);
+            n += 1.0;
+        }
+        if n > 0.0 {
+            s / n
+        } else {
+            0.0
+        }
+    }
+
+    /// Raw and standardised features of every song for `p`.
+    pub fn scores(&self, p: &Profile) -> Scores {
+        let c = self.catalog;
+        let has_cf = p.cf_vector.iter().any(|&x| x != 0.0);
+        let raw: Vec<[Option<f32>; N_FEATURES]> = (0..c.len())
+            .into_par_iter()
+            .map(|s| {
+                let mut r = [None; N_FEATURES];
+                let v = self.song_vector(s);
+                if let (Some(v), true) = (v, has_cf) {
+                    r[CF] = Some(dot(&p.cf_vector, v));
+                }
+                if let (Some(v), false) = (v, p.recent.is_empty()) {
+                    let u = unit(v);
+                    r[KNN] = Some(p.recent.iter().map(|(_, w)| dot(&u, w)).sum::<f32>() / p.recent.len() as f32);
+                }
+                if let (Some(a), Some(pa)) = (&c.audio[s], &p.audio) {
+                    r[AUDIO] = Some(dot(a, pa));
+                }
+                if let (Some(t), Some(pt)) = (&c.text[s], &p.text) {
+                    r[TEXT] = Some(sparse_dot(t, pt));
+                }
+                let share = if p.genre_share.is_empty() {
+                    1.0
+                } else {
+                    c.genre[s].as_ref().and_then(|g| p.genre_share.get(g)).copied().unwrap_or(0.0)
+                };
+                r[POPULAR] = Some((1.0 + self.popularity[s]).ln() * share);
+                if !p.seeds.is_empty() {
+                    r[SEED] = p.seeds.iter().map(|&q| self.similarity(s, q)).reduce(f32::max);
+                }
+                r
+            })
+            .collect();
+        let mut z = vec![[0f32; N_FEATURES]; c.len()];
+        for f in 0..N_FEATURES {
+            let (mut sum, mut sq, mut n) = (0f64, 0f64, 0f64);
+            for r in &raw {
+                if let Some(x) = r[f] {
+                    sum += x as f64;
+                    sq += (x as f64).powi(2);
+                    n += 1.0;
+                }
+            }
+            if n < 2.0 {
+                continue;
+            }
+            let mean = sum / n;
+            let sd = (sq / n - mean * mean).max(0.0).sqrt();
+            if sd < 1e-9 {
+                continue;
+            }
+            for (zr, r) in z.iter_mut().zip(&raw) {
+                if let Some(x) = r[f] {
+                    zr[f] = ((x as f64 - mean) / sd) as f32;
+                }
+            }
+        }
+        Scores { raw, z }
+    }
+
+    /// Each source's nominations (catalog positions), named.
+    fn nominations(&self, p: &Profile, sc: &Scores, per_source: usize) -> Vec<(&'static str, Vec<usize>)> {
+        let c = self.catalog;
+        let top = |f: usize, keep: &dyn Fn(usize) -> bool| -> Vec<usize> {
+            let mut v: Vec<(f32, usize)> =
+                (0..c.len()).filter(|&s| keep(s)).filter_map(|s| sc.raw[s][f].map(|x| (x, s))).collect();
+            let k = per_source.min(v.len());
+            if k == 0 {
+                return Vec::new();
+            }
+            v.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            v.truncate(k);
+            v.into_iter().map(|e| e.1).collect()
+        };
+        let warm = |s: usize| c.cf_col[s].is_some();
+        let cold = |s: usize| c.cf_col[s].is_none();
+        let all = |_: usize| true;
+        let mut out = vec![
+            ("cf", top(CF, &warm)),
+            ("knn", top(KNN, &all)),
+            ("audio", top(AUDIO, &all)),
+            ("text", top(TEXT, &all)),
+            ("cold", top(CF, &cold)),
+            ("popular", top(POPULAR, &all)),
+        ];
+        if !p.seeds.is_empty() {
+            out.push(("seed", top(SEED, &all)));
+        }
+        out
+    }
+
+    fn reason(&self, p: &Profile, s: usize, contributions: &[f32; N_FEATURES]) -> Reason {
+        let c = self.catalog;
+        let best = (0..N_FEATURES).max_by(|&a, &b| contributions[a].total_cmp(&contributions[b])).unwrap_or(CF);
+        let closest = |sim: &dyn Fn(usize) -> Option<f32>| -> Option<usize> {
+            p.history
+                .iter()
+                .filter(|h| h.liked())
+                .filter_map(|h| sim(h.song).map(|x| (x, h.song)))
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|e| e.1)
+        };
+        let vec_sim = |h: usize| Some(dot(&unit(self.song_vector(s)?), &unit(self.song_vector(h)?)));
+        match best {
+            SEED if !p.seeds.is_empty() => {
+                let q =
+                    p.seeds.iter().copied().max_by(|&a, &b| self.similarity(s, a).total_cmp(&self.similarity(s, b)));
+                Reason::Seed { song: c.song_ids[q.unwrap_or(s)] }
+            }
+            _ if c.cf_col[s].is_none() && best == CF => Reason::NewRelease,
+            CF => match closest(&vec_sim) {
+                Some(h) => Reason::BecauseYouPlay { song: c.song_ids[h] },
+                None => Reason::PopularInGenre { genre: c.genre[s].clone() },
+            },
+            KNN => match p.recent.iter().max_by(|a, b| {
+                let u = self.song_vector(s).map(unit).unwrap_or_default();
+                dot(&u, &a.1).total_cmp(&dot(&u, &b.1))
+            }) {
+                Some((h, _)) => Reason::LikeRecent { song: c.song_ids[*h] },
+                None => Reason::PopularInGenre { genre: c.genre[s].clone() },
+            },
+            AUDIO => {
+                let h = closest(&|h| Some(dot(c.audio[s].as_ref()?, c.audio[h].as_ref()?)));
+                match h {
+                    Some(h) => {
+                        let (a, b) = (c.attrs[s], c.attrs[h]);
+                        let same_key = matches!((a, b), (Some(a), Some(b)) if a.key == b.key && a.major == b.major);
+                        let tempo = match (a, b) {
+                            (Some(a), Some(b)) if (a.tempo - b.tempo).abs() <= 0.04 * b.tempo => Some(b.tempo),
+                            _ => None,
+                        };
+                        Reason::SoundsLike { song: c.song_ids[h], same_key, tempo }
+                    }
+                    None => Reason::PopularInGenre { genre: c.genre[s].clone() },
+                }
+            }
+            TEXT => match closest(&|h| Some(sparse_dot(c.text[s].as_ref()?, c.text[h].as_ref()?))) {
+                Some(h) => Reason::Described { song: c.song_ids[h] },
+                None => Reason::PopularInGenre { genre: c.genre[s].clone() },
+            },
+            _ => Reason::PopularInGenre { genre: c.genre[s].clone() },
+        }
+    }
+
+    /// Ranks the catalog for a user with profile `p`.
+    pub fn rank(&self, p: &Profile, req: &Request) -> Result<Response> {
+        use rand::{Rng, SeedableRng};
+        req.tunables.validate()?;
+        if req.n == 0 || req.n > 1000 {
+            return Err(Error::BadRequest(format!("n must be between 1 and 1000, got {}", req.n)));
+        }
+        if req.seed_songs.len() + req.seed_artists.len() > 5 {
+            return Err(Error::BadRequest("at most 5 seeds (songs and artists together)".into()));
+        }
+        if !(0.0..=1.0).contains(&req.mmr_lambda) || !(0.0..=1.0).contains(&req.min_new_artist_share) {
+            return Err(Error::BadRequest("mmr_lambda and min_new_artist_share must be within 0–1".into()));
+        }
+        let c = self.catalog;
+        let sc = self.scores(p);
+        let noms = self.nominations(p, &sc, req.per_source.max(req.n));
+        let mut pool =
+            PoolSizes { by_source: noms.iter().map(|(n, v)| (n.to_string(), v.len())).collect(), ..Default::default() };
+        let mut sources: HashMap<usize, Vec<String>> = HashMap::new();
+        for (name, v) in &noms {
+            for &s in v {
+                sources.entry(s).or_default().push(name.to_string());
+            }
+        }
+        let mut cand: Vec<usize> = sources.keys().copied().collect();
+        cand.sort_unstable();
+        pool.candidates = cand.len();
+        let played: HashSet<usize> = p
+            .history
+            .iter()
+            .filter(|h| match req.exclude_played_days {
+                None => true,
+                Some(d) => h.last_played == 0 || h.last_played >= req.now - d as i64 * 86_400,
+            })
+            .map(|h| h.song)
+            .collect();
+        cand.retain(|s| !played.contains(s));
+        pool.after_played = cand.len();
+        cand.retain(|s| !req.exclude.contains(s));
+        pool.after_excluded = cand.len();
+        cand.retain(|&s| req.tunables.admits(c.attrs[s].as_ref()));
+        pool.after_filters = cand.len();
+
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(req.jitter.map_or(0, |j| j.1));
+        let scored: Vec<(usize, f32)> = cand
+            .iter()
+            .map(|&s| {
+                let mut v = self.fusion.logit(&sc.z[s]) - req.tunables.penalty(c.attrs[s].as_ref());
+                if let Some((scale, _)) = req.jitter {
+                    v += scale * rng.random::<f32>();
+                }
+                (s, v)
+            })
+            .collect();
+        // MMR with the artist cap and the new-artist quota.
+        let (lo, hi) = scored.iter().fold((f32::MAX, f32::MIN), |(l, h), e| (l.min(e.1), h.max(e.1)));
+        let span = (hi - lo).max(1e-6);
+        let mut left: Vec<(usize, f32)> = scored;
+        left.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        left.truncate(req.n * 20);
+        let need_new = (req.min_new_artist_share * req.n as f32).ceil() as usize;
+        let mut chosen: Vec<(usize, f32)> = Vec::with_capacity(req.n);
+        let mut per_artist: HashMap<i64, usize> = HashMap::new();
+        let mut new_count = 0;
+        let mut max_sim = vec![0f32; left.len()];
+        let mut taken = vec![false; left.len()];
+        while chosen.len() < req.n {
+            let slots = req.n - chosen.len();
+            let must_new = need_new.saturating_sub(new_count) >= slots;
+            let mut best: Option<(usize, f32)> = None;
+            for (k, &(s, v)) in left.iter().enumerate() {
+                if taken[k] {
+                    continue;
+                }
+                let artist = c.artist[s];
+                if artist.is_some_and(|a| per_artist.get(&a).copied().unwrap_or(0) >= req.max_per_artist) {
+                    continue;
+                }
+                let is_new = artist.is_none_or(|a| !p.played_artists.contains(&a));
+                if must_new && !is_new {
+                    continue;
+                }
+                let m = req.mmr_lambda * (v - lo) / span - (1.0 - req.mmr_lambda) * max_sim[k];
+                if best.is_none_or(|b| m > b.1) {
+                    best = Some((k, m));
+                }
+            }
+            let Some((k, _)) = best else { break };
+            taken[k] = true;
+            let (s, v) = left[k];
+            if let Some(a) = c.artist[s] {
+                *per_artist.entry(a).or_default() += 1;
+                if !p.played_artists.contains(&a) {
+                    new_count += 1;
+                }
+            } else {
+                new_count += 1;
+            }
+            chosen.push((s, v));
+            if req.mmr_lambda < 1.0 {
+                for (j, &(t, _)) in left.iter().enumerate() {
+                    if !taken[j] {
+                        max_sim[j] = max_sim[j].max(self.similarity(s, t));
+                    }
+                }
+            }
+        }
+        pool.returned = chosen.len();
+        let items = chosen
+            .into_iter()
+            .map(|(s, score)| self.item(p, &sc, s, score, sources.remove(&s).unwrap_or_default()))
+            .collect();
+        Ok(Response { items, pool })
+    }
+
+    fn item(&self, p: &Profile, sc: &Scores, s: usize, score: f32, sources: Vec<String>) -> Ranked {
+        let c = self.catalog;
+        let contrib = self.fusion.contributions(&sc.z[s]);
+        Ranked {
+            song: s,
+            song_id: c.song_ids[s],
+            score,
+            contributions: FEATURES.iter().zip(contrib).map(|(n, v)| (n.to_string(), v)).collect(),
+            sources,
+            reason: self.reason(p, s, &contrib),
+            new_artist: c.artist[s].is_none_or(|a| !p.played_artists.contains(&a)),
+        }
+    }
+
+    /// Fused scores of the given songs for `p` (no rules, no candidates).
+    pub fn score_songs(&self, p: &Profile, songs: &[usize]) -> Vec<f32> {
+        let sc = self.scores(p);
+        songs.iter().map(|&s| self.fusion.logit(&sc.z[s])).collect()
+    }
+
+    /// Scores and explains the given songs for `p` (no rules).
+    pub fn explain(&self, p: &Profile, songs: &[usize]) -> Vec<Ranked> {
+        let sc = self.scores(p);
+        songs.iter().map(|&s| self.item(p, &sc, s, self.fusion.logit(&sc.z[s]), Vec::new())).collect()
+    }
+
+    /// Fused scores of every catalog song (no rules), for offline
+    /// evaluation; songs no source nominates score −∞.
+    pub fn score_all(&self, p: &Profile, per_source: usize) -> Vec<f32> {
+        let sc = self.scores(p);
+        let mut out = vec![f32::NEG_INFINITY; self.catalog.len()];
+        for (_, v) in self.nominations(p, &sc, per_source) {
+            for s in v {
+                out[s] = self.fusion.logit(&sc.z[s]);
+            }
+        }
+        out
+    }
+
+    /// Training examples for [`Fusion::fit`]: the candidates of a user with
+    /// `history`, labelled by whether they are in `held_out` (catalog
+    /// positions the user went on to play).
+    pub fn examples(
+        &self,
+        history: &[Played],
+        held_out: &HashSet<usize>,
+        per_source: usize,
+    ) -> Vec<([f32; N_FEATURES], bool)> {
+        let p = self.profile(history, &[], &[]);
+        let sc = self.scores(&p);
+        let played: HashSet<usize> = history.iter().map(|h| h.song).collect();
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for (_, v) in self.nominations(&p, &sc, per_source) {
+            for s in v {
+                if !played.contains(&s) && seen.insert(s) {
+                    out.push((sc.z[s], held_out.contains(&s)));
+                }
+            }
+        }
+        out
+    }
+
+    /// One feature's raw score of every catalog song for `p` (−∞ where
+    /// the source says nothing): a single-source recommender.
+    pub fn feature_scores(&self, p: &Profile, feature: &str) -> Result<Vec<f32>> {
+        let f = FEATURES
+            .iter()
+            .position(|x| *x == feature)
+            .ok_or_else(|| Error::BadRequest(format!("unknown feature {feature:?}")))?;
+        Ok(self.scores(p).raw.iter().map(|r| r[f].unwrap_or(f32::NEG_INFINITY)).collect())
+    }
+
+    /// Mean length of the trained song vectors (the scale given to
+    /// predicted vectors).
+    pub fn cf_scale(&self) -> f32 {
+        self.cf_scale
+    }
+}
