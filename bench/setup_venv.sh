@@ -10,4 +10,6 @@ fi
 # implicit 0.7.2 indexes scipy matrices with memoryviews, which scipy ≥ 1.15
 # refuses; pin the versions it was built and tested with.
 .venv/bin/python -m pip install -q "implicit==0.7.2" "numpy==1.26.4" "scipy==1.13.1" "threadpoolctl"
+# Vector search (bench/ann.sh) and audio analysis (bench/audio_vs_librosa.sh).
+.venv/bin/python -m pip install -q "voyager==2.2.3" "librosa==0.11.0" "pyloudnorm==0.2.0" "soundfile==0.14.0"
 .venv/bin/python -c "import implicit, numpy, scipy; print('bench venv: implicit', implicit.__version__, 'numpy', numpy.__version__, 'scipy', scipy.__version__)"
