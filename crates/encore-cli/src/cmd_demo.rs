@@ -26,10 +26,12 @@ pub struct Args {
     /// Length of each synthesised audio clip, seconds.
     #[arg(long, default_value_t = 10.0)]
     clip_seconds: f32,
-    /// Do not start the web server at the end (there is no server yet, so
-    /// this is what always happens for now).
+    /// Do not serve the web page at the end.
     #[arg(long)]
     no_serve: bool,
+    /// Where to serve it.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    bind: std::net::SocketAddr,
     /// Stop after importing and analysing: train no models.
     #[arg(long)]
     no_train: bool,
@@ -119,9 +121,18 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
         stats,
         seconds: started.elapsed().as_secs_f64(),
     };
+    let serve = |data_dir: &Path| -> anyhow::Result<ExitCode> {
+        if args.no_serve || args.no_train {
+            return Ok(ExitCode::SUCCESS);
+        }
+        crate::cmd_serve::run(
+            data_dir,
+            crate::cmd_serve::Args { bind: args.bind, ..crate::cmd_serve::Args::defaults() },
+        )
+    };
     if args.json {
         ui::print_json(&report)?;
-        return Ok(ExitCode::SUCCESS);
+        return serve(data_dir);
     }
     let w = &report.world;
     println!(
@@ -158,13 +169,13 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
         println!("  models           release {} (fusion weights: {})", t.release, w.join(", "));
     }
     println!("done in {:.1}s\n", report.seconds);
-    if !args.no_serve {
-        println!("(serving the web page arrives with the HTTP service; nothing to serve yet)\n");
-    }
     crate::cmd_stats::print_human(&report.stats);
     if let Some(d) = &report.sample_discovery {
         println!();
         crate::cmd_query::print_report(d);
     }
-    Ok(ExitCode::SUCCESS)
+    if !args.no_serve && !args.no_train {
+        println!("\nthe web page: http://{} (Ctrl-C to stop)", args.bind);
+    }
+    serve(data_dir)
 }

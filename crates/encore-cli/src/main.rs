@@ -8,6 +8,7 @@ mod cmd_factors;
 mod cmd_gen;
 mod cmd_import;
 mod cmd_query;
+mod cmd_serve;
 mod cmd_stats;
 mod cmd_text;
 mod cmd_train;
@@ -53,6 +54,8 @@ enum Command {
     Similar(cmd_query::SimilarArgs),
     /// A user's discovery playlist for a day: new to them, never repeated.
     Discover(cmd_query::DiscoverArgs),
+    /// Serve the HTTP API and the web page.
+    Serve(cmd_serve::Args),
     /// Evaluate recommenders on a held-out split (precision, recall, nDCG, MAP, AUC, …).
     Eval(cmd_eval::EvalArgs),
     /// Pick ALS hyperparameters on a validation split.
@@ -96,6 +99,7 @@ fn main() -> ExitCode {
         Command::Recommend(a) => cmd_query::recommend(&cli.data_dir, a),
         Command::Similar(a) => cmd_query::similar(&cli.data_dir, a),
         Command::Discover(a) => cmd_query::discover(&cli.data_dir, a),
+        Command::Serve(a) => cmd_serve::run(&cli.data_dir, a),
         Command::Eval(a) => cmd_eval::eval(&cli.data_dir, a),
         Command::Tune(a) => cmd_eval::tune(&cli.data_dir, a),
         Command::Factors(a) => cmd_factors::factors(&cli.data_dir, a),

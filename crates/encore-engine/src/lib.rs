@@ -710,6 +710,115 @@ impl Engine {
     }
 }
 
+/// One listen event as a client sends it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenEvent {
+    /// The listener's name (created if new).
+    pub user: String,
+    /// The song's store id …
+    #[serde(default)]
+    pub song_id: Option<i64>,
+    /// … or its artist and title (matched like an import; a new song is
+    /// created).
+    #[serde(default)]
+    pub artist: Option<String>,
+    /// Title, with `artist`.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// When the play started, Unix seconds.
+    pub timestamp: i64,
+    /// How long it played.
+    #[serde(default)]
+    pub ms_played: Option<u32>,
+    /// Whether the listener skipped it.
+    #[serde(default)]
+    pub skipped: Option<bool>,
+}
+
+/// What storing a batch of listens did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ListensStored {
+    /// Events stored (new).
+    pub stored: u64,
+    /// Events already stored before (same user, time and song).
+    pub duplicates: u64,
+}
+
+impl Engine {
+    /// Validates and stores `events` durably in one transaction (all or
+    /// nothing). The next recommendation folds the user's new history in.
+    pub fn add_listens(&self, events: &[ListenEvent]) -> Result<ListensStored> {
+        if events.is_empty() {
+            return Err(EngineError::BadRequest("no listens given".into()));
+        }
+        if events.len() > 10_000 {
+            return Err(EngineError::BadRequest(format!("at most 10000 listens per request, got {}", events.len())));
+        }
+        let horizon = now() + 86_400;
+        self.with_store(|store| {
+            let mut records = Vec::with_capacity(events.len());
+            for (k, e) in events.iter().enumerate() {
+                let bad = |m: String| EngineError::BadRequest(format!("listen {k}: {m}"));
+                if e.user.trim().is_empty() || e.user.len() > 256 {
+                    return Err(bad("user must be a non-empty name of at most 256 bytes".into()));
+                }
+                if e.timestamp <= 0 || e.timestamp > horizon {
+                    return Err(bad(format!("timestamp {} is not a Unix time up to now", e.timestamp)));
+                }
+                if e.ms_played.is_some_and(|m| m > 86_400_000) {
+                    return Err(bad("ms_played is more than a day".into()));
+                }
+                let track = match (e.song_id, &e.artist, &e.title) {
+                    (Some(id), _, _) => {
+                        let s = store
+                            .songs(&[id])?
+                            .pop()
+                            .ok_or_else(|| EngineError::NotFound(format!("listen {k}: no song with id {id}")))?;
+                        encore_types::TrackRef {
+                            artist: encore_types::ArtistRef { name: s.artist.unwrap_or_default(), mbid: None },
+                            title: s.title,
+                            ..Default::default()
+                        }
+                    }
+                    (None, Some(a), Some(t)) if !a.trim().is_empty() && !t.trim().is_empty() => {
+                        encore_types::TrackRef {
+                            artist: encore_types::ArtistRef { name: a.clone(), mbid: None },
+                            title: t.clone(),
+                            ..Default::default()
+                        }
+                    }
+                    _ => return Err(bad("give song_id, or artist and title".into())),
+                };
+                records.push(encore_types::Record::Listen {
+                    user: e.user.clone(),
+                    ts: e.timestamp,
+                    track,
+                    ms_played: e.ms_played,
+                    skipped: e.skipped,
+                });
+            }
+            let key = format!(
+                "api:{:016x}:{}",
+                xxhash_rust::xxh3::xxh3_64(format!("{events:?}").as_bytes()),
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+            );
+            let session = match store.begin_import(&key, "POST /v1/listens", "api")? {
+                encore_store::ImportStart::Fresh(s) | encore_store::ImportStart::Resume(s) => s,
+                encore_store::ImportStart::Done(_) => {
+                    return Err(EngineError::Internal(anyhow::anyhow!("listen batch key reused")))
+                }
+            };
+            let mut session = session;
+            for r in &records {
+                session.write(r)?;
+            }
+            let rec = session.finish(records.len() as u64)?;
+            Ok(ListensStored { stored: rec.counts.imported, duplicates: rec.counts.duplicates })
+        })
+    }
+}
+
 fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }

@@ -1,0 +1,640 @@
+//! The HTTP service: thin axum handlers over [`encore_engine::Engine`], the
+//! web page, an OpenAPI description, health and Prometheus metrics.
+//!
+//! Every handler parses its own path and query parameters so that bad
+//! input gets a 400 with a message (not the framework's text), and every
+//! error goes through one [`ApiError`] → status mapping. Engine calls run
+//! on the blocking pool. Middleware: a body-size limit (413), a timeout
+//! (408), a concurrency limit, and a panic catcher as the last line of
+//! defence. Writes (`POST`) need the API key in `Authorization: Bearer …`
+//! or `X-Api-Key`.
+#![deny(missing_docs)]
+
+mod metrics;
+mod openapi;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{MatchedPath, Path, RawQuery, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use encore_engine::{Engine, EngineError, ListenEvent, Query};
+use encore_text::Entity;
+use serde::Serialize;
+use serde_json::json;
+
+pub use metrics::Metrics;
+
+/// Largest accepted request body.
+pub const MAX_BODY: usize = 1 << 20;
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to bind (127.0.0.1 by default).
+    pub bind: SocketAddr,
+    /// Key that write requests must carry.
+    pub api_key: String,
+    /// Longest a request may take.
+    pub timeout: Duration,
+    /// Requests served at once (others wait).
+    pub concurrency: usize,
+}
+
+/// Errors a request can end in; [`IntoResponse`] maps each to its status.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 404.
+    #[error("{0}")]
+    NotFound(String),
+    /// 503: no model yet.
+    #[error("{0}")]
+    NotReady(String),
+    /// 500: a fault of ours, never of the input.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::NotFound(m) => ApiError::NotFound(m),
+            EngineError::BadRequest(m) => ApiError::BadRequest(m),
+            EngineError::NotReady(m) => ApiError::NotReady(m),
+            EngineError::Internal(e) => ApiError::Internal(format!("{e:#}")),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status.is_server_error() {
+            tracing::error!("{self}");
+        }
+        (status, Json(json!({ "error": self.to_string(), "status": status.as_u16() }))).into_response()
+    }
+}
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    engine: Arc<Engine>,
+    api_key: Arc<str>,
+    metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    /// State over an open engine.
+    pub fn new(engine: Arc<Engine>, api_key: &str) -> AppState {
+        AppState { engine, api_key: api_key.into(), metrics: Arc::new(Metrics::default()) }
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(format!("worker failed: {e}")))?
+}
+
+fn params(raw: Option<String>) -> Result<HashMap<String, String>, ApiError> {
+    let mut out = HashMap::new();
+    let Some(raw) = raw else { return Ok(out) };
+    for pair in raw.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let dec = |s: &str| -> Result<String, ApiError> {
+            let s = s.replace('+', " ");
+            let bytes = s.as_bytes();
+            let mut out = Vec::with_capacity(bytes.len());
+            let mut i = 0;
+            while i < bytes.len() {
+                if bytes[i] == b'%' {
+                    let hex = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+                    let b = hex.ok_or_else(|| ApiError::BadRequest(format!("bad percent-encoding in {pair:?}")))?;
+                    out.push(b);
+                    i += 3;
+                } else {
+                    out.push(bytes[i]);
+                    i += 1;
+                }
+            }
+            String::from_utf8(out).map_err(|_| ApiError::BadRequest("query parameters must be UTF-8".into()))
+        };
+        out.insert(dec(k)?, dec(v)?);
+    }
+    Ok(out)
+}
+
+fn num<T: std::str::FromStr>(p: &HashMap<String, String>, name: &str) -> Result<Option<T>, ApiError> {
+    match p.get(name) {
+        None => Ok(None),
+        Some(v) if v.is_empty() => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::BadRequest(format!("{name} must be a number, got {:?}", truncate(v)))),
+    }
+}
+
+fn finite(p: &HashMap<String, String>, name: &str) -> Result<Option<f32>, ApiError> {
+    let v: Option<f32> = num(p, name)?;
+    match v {
+        Some(x) if !x.is_finite() => Err(ApiError::BadRequest(format!("{name} must be a finite number"))),
+        _ => Ok(v),
+    }
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+fn id(s: &str, what: &str) -> Result<i64, ApiError> {
+    s.parse().map_err(|_| ApiError::BadRequest(format!("{what} id must be an integer, got {:?}", truncate(s))))
+}
+
+fn ids(p: &HashMap<String, String>, name: &str) -> Result<Vec<i64>, ApiError> {
+    match p.get(name) {
+        None => Ok(Vec::new()),
+        Some(v) => v.split(',').filter(|x| !x.is_empty()).map(|x| id(x, name)).collect(),
+    }
+}
+
+fn count(p: &HashMap<String, String>, default: usize) -> Result<usize, ApiError> {
+    let n: usize = num(p, "n")?.unwrap_or(default);
+    if n == 0 || n > 500 {
+        return Err(ApiError::BadRequest(format!("n must be between 1 and 500, got {n}")));
+    }
+    Ok(n)
+}
+
+fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()));
+    match given {
+        Some(k) if k == &*state.api_key => Ok(()),
+        Some(_) => Err(ApiError::Unauthorized("wrong API key".into())),
+        None => Err(ApiError::Unauthorized("writes need the API key (Authorization: Bearer KEY)".into())),
+    }
+}
+
+async fn recommendations(
+    State(s): State<AppState>,
+    Path(user): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<encore_engine::Recommendations> {
+    let user = id(&user, "user")?;
+    let p = params(q)?;
+    let key = match p.get("key").filter(|k| !k.is_empty()) {
+        None => None,
+        Some(k) => Some(match k.parse::<u8>() {
+            Ok(pc) => pc,
+            Err(_) => encore_audio::KEYS
+                .iter()
+                .position(|x| x.eq_ignore_ascii_case(k))
+                .ok_or_else(|| ApiError::BadRequest(format!("key must be C … B or 0–11, got {:?}", truncate(k))))?
+                as u8,
+        }),
+    };
+    let major = match p.get("mode").map(String::as_str) {
+        None | Some("") => None,
+        Some("major") => Some(true),
+        Some("minor") => Some(false),
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!("mode must be major or minor, got {:?}", truncate(other))))
+        }
+    };
+    let query = Query {
+        n: Some(count(&p, 20)?),
+        seed_songs: ids(&p, "seed_songs")?,
+        seed_artists: ids(&p, "seed_artists")?,
+        tunables: encore_rank::Tunables {
+            min_tempo: finite(&p, "min_tempo")?,
+            max_tempo: finite(&p, "max_tempo")?,
+            target_tempo: finite(&p, "target_tempo")?,
+            key,
+            major,
+            min_loudness: finite(&p, "min_loudness")?,
+            max_loudness: finite(&p, "max_loudness")?,
+            target_loudness: finite(&p, "target_loudness")?,
+            min_duration: finite(&p, "min_duration")?,
+            max_duration: finite(&p, "max_duration")?,
+            target_duration: finite(&p, "target_duration")?,
+        },
+        exclude_played_days: num(&p, "exclude_played_days")?,
+        max_per_artist: num(&p, "max_per_artist")?,
+    };
+    if query.max_per_artist == Some(0) {
+        return Err(ApiError::BadRequest("max_per_artist must be at least 1".into()));
+    }
+    let e = s.engine.clone();
+    Ok(Json(blocking(move || Ok(e.recommend(user, &query)?)).await?))
+}
+
+async fn discover(
+    State(s): State<AppState>,
+    Path(user): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<encore_engine::Recommendations> {
+    let user = id(&user, "user")?;
+    let p = params(q)?;
+    let day = p.get("date").filter(|d| !d.is_empty()).cloned().unwrap_or_else(encore_engine::today);
+    let n = count(&p, 30)?;
+    let e = s.engine.clone();
+    Ok(Json(blocking(move || Ok(e.discover(user, &day, n)?)).await?))
+}
+
+#[derive(Serialize)]
+struct SongPage {
+    song: encore_store::SongInfo,
+    descriptors: Option<encore_audio::Descriptors>,
+    terms: Vec<(String, f32)>,
+    listeners: f32,
+    has_cf_vector: bool,
+}
+
+async fn song(State(s): State<AppState>, Path(song): Path<String>) -> ApiResult<SongPage> {
+    let song = id(&song, "song")?;
+    let e = s.engine.clone();
+    Ok(Json(
+        blocking(move || {
+            let m = e.models();
+            e.with_store(|store| {
+                let info = store
+                    .songs(&[song])?
+                    .pop()
+                    .ok_or_else(|| EngineError::NotFound(format!("no song with id {song}")))?;
+                let path = store.catalog_rows()?.into_iter().find(|r| r.0 == song).and_then(|r| r.3);
+                let descriptors = match path {
+                    Some(p) => encore_engine::audio::descriptors_of(store, &p)?,
+                    None => None,
+                };
+                let terms = m
+                    .text
+                    .as_ref()
+                    .and_then(|t| t.describe(Entity::Song(song), 8))
+                    .map(|d| d.terms)
+                    .unwrap_or_default();
+                let k = m.catalog.index(song);
+                Ok(SongPage {
+                    song: info,
+                    descriptors,
+                    terms,
+                    listeners: k.map_or(0.0, |k| m.catalog.listeners[k]),
+                    has_cf_vector: k
+                        .is_some_and(|k| m.hybrid().ok().and_then(|h| h.song_vector(k).map(|_| ())).is_some()),
+                })
+            })
+            .map_err(ApiError::from)
+        })
+        .await?,
+    ))
+}
+
+#[derive(Serialize)]
+struct Neighbour {
+    song: encore_store::SongInfo,
+    score: f32,
+}
+
+async fn song_similar(
+    State(s): State<AppState>,
+    Path(song): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<serde_json::Value> {
+    let song = id(&song, "song")?;
+    let p = params(q)?;
+    let by = p.get("by").cloned().unwrap_or_else(|| "hybrid".into());
+    let n = count(&p, 10)?;
+    let e = s.engine.clone();
+    Ok(Json(
+        blocking(move || {
+            let hits = e.similar(song, &by, n)?;
+            let out = e.with_store(|store| {
+                let ids: Vec<i64> = hits.iter().map(|h| h.0).collect();
+                Ok(store
+                    .songs(&ids)?
+                    .into_iter()
+                    .zip(&hits)
+                    .map(|(song, h)| Neighbour { song, score: h.1 })
+                    .collect::<Vec<_>>())
+            })?;
+            Ok(json!({ "song_id": song, "by": by, "similar": out }))
+        })
+        .await?,
+    ))
+}
+
+async fn artist_similar(
+    State(s): State<AppState>,
+    Path(artist): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<serde_json::Value> {
+    let artist = id(&artist, "artist")?;
+    let n = count(&params(q)?, 10)?;
+    let e = s.engine.clone();
+    Ok(Json(
+        blocking(move || {
+            let m = e.models();
+            let names: HashMap<i64, String> =
+                e.with_store(|st| Ok(st.artists()?.into_iter().map(|(id, n, _)| (id, n)).collect()))?;
+            let name = names.get(&artist).ok_or_else(|| ApiError::NotFound(format!("no artist with id {artist}")))?;
+            let t = m.text.as_ref().ok_or_else(|| ApiError::NotReady("no text model".into()))?;
+            let sims: Vec<serde_json::Value> = t
+                .similar(Entity::Artist(artist), n)
+                .into_iter()
+                .filter_map(|(e, x)| match e {
+                    Entity::Artist(a) => Some(json!({ "artist_id": a, "name": names.get(&a), "score": x })),
+                    Entity::Song(_) => None,
+                })
+                .collect();
+            let co = t.describe(Entity::Artist(artist), n).map(|d| d.comentioned).unwrap_or_default();
+            let comentioned: Vec<serde_json::Value> = co
+                .into_iter()
+                .map(|(a, pmi, docs)| json!({ "artist_id": a, "name": names.get(&a), "pmi": pmi, "documents": docs }))
+                .collect();
+            Ok(json!({ "artist_id": artist, "name": name, "similar": sims, "comentioned": comentioned }))
+        })
+        .await?,
+    ))
+}
+
+async fn user_similar(
+    State(s): State<AppState>,
+    Path(user): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<serde_json::Value> {
+    let user = id(&user, "user")?;
+    let n = count(&params(q)?, 10)?;
+    let e = s.engine.clone();
+    Ok(Json(
+        blocking(move || {
+            let m = e.models();
+            e.with_store(|st| {
+                st.user_name(user)?.ok_or_else(|| EngineError::NotFound(format!("no user with id {user}")))?;
+                Ok(())
+            })?;
+            let u = m.cf.user_index(user).ok_or_else(|| {
+                ApiError::NotFound(format!("user {user} has no vector in the current model (retrain to include them)"))
+            })?;
+            let sims = m.cf.similar_users(u, n).map_err(|e| ApiError::Internal(e.to_string()))?;
+            let out: Vec<serde_json::Value> = e.with_store(|st| {
+                sims.iter()
+                    .map(|x| Ok(json!({ "user_id": x.id, "name": st.user_name(x.id)?, "score": x.score })))
+                    .collect::<Result<_, EngineError>>()
+            })?;
+            Ok(json!({ "user_id": user, "similar": out }))
+        })
+        .await?,
+    ))
+}
+
+async fn user_history(State(s): State<AppState>, Path(user): Path<String>) -> ApiResult<serde_json::Value> {
+    let user = id(&user, "user")?;
+    let e = s.engine.clone();
+    Ok(Json(
+        blocking(move || {
+            e.with_store(|st| {
+                let name =
+                    st.user_name(user)?.ok_or_else(|| EngineError::NotFound(format!("no user with id {user}")))?;
+                let mut h = st.user_history(user)?;
+                h.sort_by_key(|x| std::cmp::Reverse(x.last_played));
+                h.truncate(100);
+                let info = st.songs(&h.iter().map(|x| x.song_id).collect::<Vec<_>>())?;
+                let items: Vec<serde_json::Value> = h
+                    .iter()
+                    .zip(info)
+                    .map(
+                        |(x, s)| json!({ "song": s, "plays": x.plays, "skips": x.skips, "last_played": x.last_played }),
+                    )
+                    .collect();
+                Ok(json!({ "user_id": user, "name": name, "history": items }))
+            })
+            .map_err(ApiError::from)
+        })
+        .await?,
+    ))
+}
+
+async fn users(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<serde_json::Value> {
+    let n = count(&params(q)?, 100)?;
+    let e = s.engine.clone();
+    Ok(Json(
+        blocking(move || {
+            let m = e.models();
+            let ids: Vec<i64> = m.cf.user_ids().iter().take(n).copied().collect();
+            let out: Vec<serde_json::Value> = e.with_store(|st| {
+                ids.iter().map(|&id| Ok(json!({ "user_id": id, "name": st.user_name(id)? }))).collect()
+            })?;
+            Ok(json!({ "users": out }))
+        })
+        .await?,
+    ))
+}
+
+async fn search(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<serde_json::Value> {
+    let p = params(q)?;
+    let query = p.get("q").cloned().unwrap_or_default();
+    if query.trim().is_empty() || query.len() > 500 {
+        return Err(ApiError::BadRequest("q must be a description of 1–500 bytes".into()));
+    }
+    let n = count(&p, 20)?;
+    let e = s.engine.clone();
+    Ok(Json(
+        blocking(move || {
+            let m = e.models();
+            let t = m.text.as_ref().ok_or_else(|| ApiError::NotReady("no text model".into()))?;
+            let hits = t.search(&query, n);
+            let out: Vec<serde_json::Value> = e.with_store(|st| {
+                let artists: HashMap<i64, String> = st.artists()?.into_iter().map(|(id, n, _)| (id, n)).collect();
+                hits.iter()
+                    .map(|(ent, score)| {
+                        Ok(match ent {
+                            Entity::Song(id) => {
+                                json!({ "kind": "song", "song": st.songs(&[*id])?.pop(), "score": score })
+                            }
+                            Entity::Artist(id) => {
+                                json!({ "kind": "artist", "artist_id": id, "name": artists.get(id), "score": score })
+                            }
+                        })
+                    })
+                    .collect()
+            })?;
+            Ok(json!({ "q": query, "results": out }))
+        })
+        .await?,
+    ))
+}
+
+/// A 2-D map of the song vectors (first two principal components of the CF
+/// vectors, by power iteration) with genres, for the web page.
+async fn map(State(s): State<AppState>) -> ApiResult<serde_json::Value> {
+    let e = s.engine.clone();
+    Ok(Json(
+        blocking(move || {
+            let m = e.models();
+            let h = m.hybrid()?;
+            let c = &m.catalog;
+            let rows: Vec<(usize, Vec<f32>)> =
+                (0..c.len()).filter_map(|k| h.song_vector(k).map(|v| (k, v.to_vec()))).collect();
+            let dim = rows.first().map_or(0, |r| r.1.len());
+            let mut mean = vec![0f32; dim];
+            for (_, v) in &rows {
+                mean.iter_mut().zip(v).for_each(|(m, x)| *m += x / rows.len() as f32);
+            }
+            let centred: Vec<Vec<f32>> =
+                rows.iter().map(|(_, v)| v.iter().zip(&mean).map(|(x, m)| x - m).collect()).collect();
+            let mut comps: Vec<Vec<f32>> = Vec::new();
+            for c_i in 0..2 {
+                let mut w: Vec<f32> = (0..dim).map(|i| ((i * 7 + c_i * 3) % 11) as f32 - 5.0).collect();
+                for _ in 0..50 {
+                    let mut next = vec![0f32; dim];
+                    for r in &centred {
+                        let p: f32 = r.iter().zip(&w).map(|(a, b)| a * b).sum();
+                        next.iter_mut().zip(r).for_each(|(n, x)| *n += p * x);
+                    }
+                    for prev in &comps {
+                        let d: f32 = next.iter().zip(prev).map(|(a, b)| a * b).sum();
+                        next.iter_mut().zip(prev).for_each(|(n, p)| *n -= d * p);
+                    }
+                    let norm = next.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+                    w = next.into_iter().map(|x| x / norm).collect();
+                }
+                comps.push(w);
+            }
+            let points: Vec<serde_json::Value> = rows
+                .iter()
+                .zip(&centred)
+                .map(|((k, _), r)| {
+                    let x: f32 = r.iter().zip(&comps[0]).map(|(a, b)| a * b).sum();
+                    let y: f32 = comps.get(1).map_or(0.0, |c| r.iter().zip(c).map(|(a, b)| a * b).sum());
+                    json!({ "song_id": c.song_ids[*k], "x": x, "y": y, "genre": c.genre[*k] })
+                })
+                .collect();
+            Ok(json!({ "points": points }))
+        })
+        .await?,
+    ))
+}
+
+async fn post_listens(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult<serde_json::Value> {
+    authorize(&s, &headers)?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("body must be JSON: {e}")))?;
+    let events: Vec<ListenEvent> =
+        if v.is_array() { serde_json::from_value(v) } else { serde_json::from_value(v).map(|e| vec![e]) }
+            .map_err(|e| ApiError::BadRequest(format!("listen events: {e}")))?;
+    let e = s.engine.clone();
+    let metrics = s.metrics.clone();
+    let stored = blocking(move || Ok(e.add_listens(&events)?)).await?;
+    metrics.listens(stored.stored);
+    Ok(Json(json!({ "stored": stored.stored, "duplicates": stored.duplicates })))
+}
+
+async fn reload(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<serde_json::Value> {
+    authorize(&s, &headers)?;
+    let e = s.engine.clone();
+    let v = blocking(move || Ok(e.reload()?)).await?;
+    Ok(Json(json!({ "model_version": v })))
+}
+
+async fn readyz(State(s): State<AppState>) -> ApiResult<serde_json::Value> {
+    let m = s.engine.models();
+    Ok(Json(json!({
+        "ready": true,
+        "model_version": m.release.clone().unwrap_or_else(|| m.manifest.cf.clone()),
+        "songs": m.catalog.len(),
+    })))
+}
+
+async fn metrics_text(State(s): State<AppState>) -> impl IntoResponse {
+    let m = s.engine.models();
+    let version = m.release.clone().unwrap_or_else(|| m.manifest.cf.clone());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render(&version))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such route; see /openapi.json".into())
+}
+
+async fn track(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |m| m.as_str()).to_string();
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    s.metrics.observe(&method, &route, resp.status().as_u16(), start.elapsed());
+    resp
+}
+
+/// The application: every route with its middleware.
+pub fn router(state: AppState, timeout: Duration, concurrency: usize) -> Router {
+    use tower::ServiceBuilder;
+    Router::new()
+        .route("/", get(|| async { Html(include_str!("../web/index.html")) }))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .route("/openapi.json", get(|| async { Json(openapi::spec()) }))
+        .route("/v1/users", get(users))
+        .route("/v1/users/{id}/recommendations", get(recommendations))
+        .route("/v1/users/{id}/discover", get(discover))
+        .route("/v1/users/{id}/history", get(user_history))
+        .route("/v1/users/{id}/similar", get(user_similar))
+        .route("/v1/songs/{id}", get(song))
+        .route("/v1/songs/{id}/similar", get(song_similar))
+        .route("/v1/artists/{id}/similar", get(artist_similar))
+        .route("/v1/search", get(search))
+        .route("/v1/map", get(map))
+        .route("/v1/listens", post(post_listens))
+        .route("/v1/admin/reload", post(reload))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), track))
+        .layer(
+            ServiceBuilder::new()
+                .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+                    ApiError::Internal("the request handler panicked".into()).into_response()
+                }))
+                .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+                .layer(tower::limit::ConcurrencyLimitLayer::new(concurrency)),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+/// Serves until Ctrl-C; `ready(addr)` is called once the socket is bound.
+pub fn serve(engine: Engine, cfg: Config, ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
+        ready(listener.local_addr()?);
+        let state = AppState::new(Arc::new(engine), &cfg.api_key);
+        let app = router(state, cfg.timeout, cfg.concurrency);
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        Ok(())
+    })
+}
