@@ -1,0 +1,306 @@
+//! The HTTP service through the `encore` binary: a bad-input sweep, a kill
+//! during a burst of writes, a reload under load. Requests are written by
+//! hand on a TCP socket so that malformed ones (invalid UTF-8, huge bodies)
+//! reach the server as they are.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const KEY: &str = "test-key";
+
+fn encore(data: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_encore")).arg("--data-dir").arg(data).args(args).output().unwrap()
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(data: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_encore"))
+            .arg("--data-dir")
+            .arg(data)
+            .args(["serve", "--bind", "127.0.0.1:0", "--api-key", KEY])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let addr = line.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("{line:?}")).to_string();
+        Server { child, addr }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sends raw bytes; returns (status, body).
+fn raw(addr: &str, request: &[u8]) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(request).unwrap();
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|x| x.1.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+fn get(addr: &str, path: &str) -> (u16, String) {
+    raw(addr, format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+}
+
+fn post(addr: &str, path: &str, key: Option<&str>, body: &[u8]) -> (u16, String) {
+    let auth = key.map(|k| format!("Authorization: Bearer {k}\r\n")).unwrap_or_default();
+    let mut req = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    req.extend_from_slice(body);
+    raw(addr, &req)
+}
+
+fn world(data: &Path) {
+    let out = encore(data, &["demo", "--users", "80", "--songs", "60", "--clip-seconds", "2", "--no-serve"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn api_answers_and_bad_input_gets_4xx_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    world(dir.path());
+    let srv = Server::start(dir.path());
+    let a = srv.addr.as_str();
+
+    // The good paths.
+    assert_eq!(get(a, "/healthz"), (200, "ok".into()));
+    for path in [
+        "/readyz",
+        "/openapi.json",
+        "/v1/users?n=5",
+        "/v1/users/1/recommendations?n=5&target_tempo=120&mode=minor",
+        "/v1/users/1/recommendations?seed_songs=2,3&max_per_artist=1",
+        "/v1/users/1/discover?date=2026-11-29&n=5",
+        "/v1/users/1/history",
+        "/v1/users/1/similar?n=3",
+        "/v1/songs/2",
+        "/v1/songs/2/similar?by=audio&n=3",
+        "/v1/songs/2/similar?by=text&n=3",
+        "/v1/songs/2/similar?by=cf&n=3",
+        "/v1/artists/1/similar",
+        "/v1/search?q=summery%20nostalgic",
+        "/v1/map",
+    ] {
+        let (status, body) = get(a, path);
+        assert_eq!(status, 200, "{path}: {body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
+        assert!(v.is_object(), "{path}");
+    }
+    let (_, page) = get(a, "/");
+    assert!(page.contains("<title>Encore</title>"));
+
+    // The sweep: every one is a 4xx with a message, and nothing kills it.
+    let long = "9".repeat(400);
+    let mut bad: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut g = |p: String| {
+        bad.push((p.clone(), format!("GET {p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").into_bytes()))
+    };
+    for user in ["abc", "-", "1.5", "99999999", &long, "%FF", "0x10", "NaN", "%00"] {
+        g(format!("/v1/users/{user}/recommendations"));
+        g(format!("/v1/users/{user}/discover"));
+        g(format!("/v1/users/{user}/history"));
+        g(format!("/v1/songs/{user}"));
+        g(format!("/v1/songs/{user}/similar"));
+        g(format!("/v1/artists/{user}/similar"));
+    }
+    for q in [
+        "n=0",
+        "n=-1",
+        "n=abc",
+        "n=100000000000000000000",
+        "n=1e3",
+        "min_tempo=abc",
+        "min_tempo=NaN",
+        "min_tempo=inf",
+        "min_tempo=200&max_tempo=100",
+        "key=H",
+        "key=12",
+        "mode=dorian",
+        "seed_songs=a,b",
+        "seed_songs=999999",
+        "seed_artists=999999",
+        "seed_songs=1,2,3,4,5,6",
+        "max_per_artist=0",
+        "exclude_played_days=-3",
+        "target_tempo=%ZZ",
+        "min_loudness=%FF%FE",
+    ] {
+        g(format!("/v1/users/1/recommendations?{q}"));
+    }
+    for q in ["date=2026-02-30", "date=yesterday", "date=%FF", "n=0", "n=9999"] {
+        g(format!("/v1/users/1/discover?{q}"));
+    }
+    for q in ["by=magic", "n=0", "by=%FF"] {
+        g(format!("/v1/songs/1/similar?{q}"));
+    }
+    for q in ["", "q=", "q=%FF%FE", &format!("q={}", "a".repeat(600))] {
+        g(format!("/v1/search?{q}"));
+    }
+    for p in
+        ["/../../etc/passwd", "/v1/songs/..%2F..%2Fetc%2Fpasswd", "/v1/..;/admin", "/v1/nothing", "/static/../../x"]
+    {
+        g(p.to_string());
+    }
+    // Invalid UTF-8 straight in the path.
+    bad.push(("raw bytes".into(), b"GET /v1/songs/\xff\xfe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec()));
+    let n_get = bad.len();
+    let mut p = |name: &str, key: Option<&str>, body: Vec<u8>| {
+        let auth = key.map(|k| format!("Authorization: Bearer {k}\r\n")).unwrap_or_default();
+        let mut req = format!(
+            "POST /v1/listens HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        req.extend_from_slice(&body);
+        bad.push((name.to_string(), req));
+    };
+    p("no key", None, br#"{"user":"a","song_id":1,"timestamp":1700000000}"#.to_vec());
+    p("wrong key", Some("nope"), br#"{"user":"a","song_id":1,"timestamp":1700000000}"#.to_vec());
+    for body in [
+        &b"not json"[..],
+        b"",
+        b"{",
+        b"[]",
+        b"{}",
+        b"\xff\xfe",
+        br#"{"user":"a"}"#,
+        br#"{"user":"a","song_id":"x","timestamp":1}"#,
+        br#"{"user":"a","song_id":999999,"timestamp":1700000000}"#,
+        br#"{"user":"","song_id":1,"timestamp":1700000000}"#,
+        br#"{"user":"a","song_id":1,"timestamp":-5}"#,
+        br#"{"user":"a","song_id":1,"timestamp":99999999999999}"#,
+        br#"{"user":"a","song_id":1,"timestamp":1700000000,"ms_played":-1}"#,
+        br#"{"user":"a","song_id":1,"timestamp":1e400}"#,
+        br#"{"user":"a","timestamp":1700000000}"#,
+        br#"{"user":"a","song_id":1,"timestamp":1700000000,"extra":1}"#,
+        br#"[{"user":"a","song_id":1,"timestamp":1700000000}, 5]"#,
+        br#"{"user":["a"],"song_id":1,"timestamp":1700000000}"#,
+    ] {
+        p("bad body", Some(KEY), body.to_vec());
+    }
+    let mut huge = b"[".to_vec();
+    huge.extend(std::iter::repeat_n(b' ', 2 << 20));
+    huge.push(b']');
+    p("oversized", Some(KEY), huge);
+    let n_total = bad.len();
+    assert!(n_total > 100, "{n_total} requests");
+    for round in 0..2 {
+        for (name, req) in &bad {
+            let (status, body) = raw(a, req);
+            assert!((400..500).contains(&status), "round {round}, {name}: {status} {body}");
+            // hyper itself answers a request line that is not valid HTTP
+            // (raw non-UTF-8 bytes) with a bare 400 before any handler runs.
+            if name != "raw bytes" {
+                assert!(!body.trim().is_empty(), "{name}: {status} without a message");
+            }
+        }
+    }
+    // Bodies of the API's own errors say what went wrong, as JSON.
+    let (s, body) = get(a, "/v1/users/1/recommendations?min_tempo=200&max_tempo=100");
+    assert_eq!(s, 400);
+    assert!(body.contains("min_tempo 200 is above max_tempo 100"), "{body}");
+    assert_eq!(get(a, "/healthz").0, 200, "still healthy after {} bad requests", 2 * n_total);
+    let (_, metrics) = get(a, "/metrics");
+    assert!(metrics
+        .contains("encore_requests_total{method=\"GET\",route=\"/v1/users/{id}/recommendations\",status=\"400\"}"));
+    assert!(metrics.contains("encore_model_info{version="));
+    assert!(n_get > 50);
+}
+
+#[test]
+fn every_acknowledged_listen_survives_a_kill_and_reload_drops_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    world(dir.path());
+    let mut srv = Server::start(dir.path());
+    let a = srv.addr.clone();
+
+    // A burst of writes; the server is killed (SIGKILL) in the middle.
+    let writer = {
+        let a = a.clone();
+        std::thread::spawn(move || {
+            let mut acked = Vec::new();
+            for k in 0..400i64 {
+                let ts = 1_700_000_000 + k;
+                let body = format!(r#"{{"user":"burst_user","song_id":{},"timestamp":{ts}}}"#, 1 + k % 50);
+                let (status, _) = std::panic::catch_unwind(|| post(&a, "/v1/listens", Some(KEY), body.as_bytes()))
+                    .unwrap_or((0, String::new()));
+                if status == 200 {
+                    acked.push(ts);
+                } else {
+                    break;
+                }
+            }
+            acked
+        })
+    };
+    std::thread::sleep(Duration::from_millis(700));
+    srv.child.kill().unwrap();
+    srv.child.wait().unwrap();
+    let acked = writer.join().unwrap();
+    assert!(acked.len() > 5, "only {} listens acknowledged before the kill", acked.len());
+    let conn = rusqlite::Connection::open(dir.path().join("encore.db")).unwrap();
+    let stored: std::collections::HashSet<i64> = conn
+        .prepare("SELECT l.ts FROM listens l JOIN users u ON u.id = l.user_id WHERE u.name = 'burst_user'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for ts in &acked {
+        assert!(stored.contains(ts), "acknowledged listen at {ts} lost");
+    }
+    drop(conn);
+
+    // Restart; the new listens count at once (folded in, no retraining).
+    let srv = Server::start(dir.path());
+    let a = srv.addr.clone();
+    let (s, body) = get(&a, "/v1/users/1/recommendations?n=3");
+    assert_eq!(s, 200, "{body}");
+
+    // Reload under load: readers never see a failure.
+    let readers: Vec<_> = (0..3)
+        .map(|t| {
+            let a = a.clone();
+            std::thread::spawn(move || {
+                let mut failures = Vec::new();
+                for k in 0..60 {
+                    let (s, body) = get(&a, &format!("/v1/users/{}/recommendations?n=5", 1 + (t * 60 + k) % 40));
+                    if s != 200 {
+                        failures.push(format!("{s} {body}"));
+                    }
+                }
+                failures
+            })
+        })
+        .collect();
+    for _ in 0..5 {
+        let (s, body) = post(&a, "/v1/admin/reload", Some(KEY), b"");
+        assert_eq!(s, 200, "{body}");
+    }
+    for r in readers {
+        let failures = r.join().unwrap();
+        assert!(failures.is_empty(), "{failures:?}");
+    }
+}
