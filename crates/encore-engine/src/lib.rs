@@ -141,6 +141,7 @@ pub fn build_catalog(
         audio: vec![None; n],
         text: vec![None; n],
         listeners: vec![0.0; n],
+        comentioned: HashMap::new(),
     };
     let mut descriptors: Vec<Option<Descriptors>> = vec![None; n];
     for (k, (id, artist, genre, path)) in rows.into_iter().enumerate() {
@@ -185,6 +186,15 @@ pub fn build_catalog(
         }
         if let Some(t) = text {
             c.text[k] = t.song_vector(id).map(|v| v.to_vec());
+        }
+    }
+    if let Some(t) = text {
+        for a in t.artist_ids() {
+            if let Some(d) = t.describe(Entity::Artist(a), 10) {
+                if !d.comentioned.is_empty() {
+                    c.comentioned.insert(a, d.comentioned.iter().map(|x| x.0).collect());
+                }
+            }
         }
     }
     Ok(c)
@@ -532,6 +542,14 @@ impl Engine {
                 } else {
                     format!("described as {}, like {}", quote(&t), name(*h)?)
                 }
+            }
+            Reason::MentionedWith { artist } => {
+                let name = store
+                    .artists()?
+                    .into_iter()
+                    .find(|a| a.0 == *artist)
+                    .map_or_else(|| format!("artist {artist}"), |a| a.1);
+                format!("{name} is written about together with artists you play")
             }
             Reason::NewRelease => "a new release that sounds like what you play".to_string(),
             Reason::PopularInGenre { genre: Some(g) } => format!("popular in {g}, which you play"),

@@ -18,8 +18,9 @@
 //!   song of a seed artist.
 //!
 //! **Candidates.** Each source nominates its top songs (named: `cf`, `knn`,
-//! `audio`, `text`, `cold` — songs without plays, by predicted CF score —
-//! `popular`, `seed`); the union is filtered (played songs, songs already
+//! `audio`, `text`, `comention` — the most popular songs of artists the
+//! articles mention together with the user's top artists —, `cold` — songs
+//! without plays, by predicted CF score —, `popular`, `seed`); the union is filtered (played songs, songs already
 //! served, attribute bounds), fused, and re-ranked.
 //!
 //! **Fusion.** [`Fusion`] is a logistic regression on the features, fitted
@@ -106,6 +107,9 @@ pub struct Catalog {
     pub text: Vec<Option<Vec<(u32, f32)>>>,
     /// Distinct listeners of each song.
     pub listeners: Vec<f32>,
+    /// Artists mentioned together with each artist in the text (strongest
+    /// first), by artist id.
+    pub comentioned: HashMap<i64, Vec<i64>>,
 }
 
 impl Catalog {
@@ -345,6 +349,11 @@ pub enum Reason {
         /// The history song (store id) closest in text space.
         song: i64,
     },
+    /// Its artist is written about together with artists the user plays.
+    MentionedWith {
+        /// The song's artist (store id).
+        artist: i64,
+    },
     /// New song (no plays yet) whose predicted vector fits the user.
     NewRelease,
     /// Popular in a genre the user plays.
@@ -444,6 +453,9 @@ pub struct Profile {
     genre_share: HashMap<String, f32>,
     seeds: Vec<usize>,
     played_artists: HashSet<i64>,
+    /// Artists co-mentioned with the user's most played artists (and not
+    /// played by them).
+    comentioned: HashSet<i64>,
 }
 
 /// A user's raw and standardised feature values for every catalog song.
@@ -569,7 +581,24 @@ impl<'a> Hybrid<'a> {
             by_artist.sort_by(|&a, &b| c.listeners[b].total_cmp(&c.listeners[a]));
             seeds.extend(by_artist.into_iter().take(3 * seed_artists.len()));
         }
+        let mut by_artist: HashMap<i64, f32> = HashMap::new();
+        for h in &liked {
+            if let Some(a) = c.artist[h.song] {
+                *by_artist.entry(a).or_default() += h.plays;
+            }
+        }
+        let mut top_artists: Vec<(i64, f32)> = by_artist.into_iter().collect();
+        top_artists.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let played_artists: HashSet<i64> = history.iter().filter_map(|h| c.artist[h.song]).collect();
+        let comentioned = top_artists
+            .iter()
+            .take(5)
+            .filter_map(|(a, _)| c.comentioned.get(a))
+            .flat_map(|v| v.iter().take(5).copied())
+            .filter(|a| !played_artists.contains(a))
+            .collect();
         Profile {
+            comentioned,
             history: history.to_vec(),
             cf_vector,
             recent,
@@ -577,7 +606,7 @@ impl<'a> Hybrid<'a> {
             text: (!tv.is_empty()).then_some(tv),
             genre_share: genre,
             seeds,
-            played_artists: history.iter().filter_map(|h| c.artist[h.song]).collect(),
+            played_artists,
         }
     }
 
@@ -684,11 +713,13 @@ impl<'a> Hybrid<'a> {
         let warm = |s: usize| c.cf_col[s].is_some();
         let cold = |s: usize| c.cf_col[s].is_none();
         let all = |_: usize| true;
+        let comentioned = |s: usize| c.artist[s].is_some_and(|a| p.comentioned.contains(&a));
         let mut out = vec![
             ("cf", top(CF, &warm)),
             ("knn", top(KNN, &all)),
             ("audio", top(AUDIO, &all)),
             ("text", top(TEXT, &all)),
+            ("comention", top(POPULAR, &comentioned)),
             ("cold", top(CF, &cold)),
             ("popular", top(POPULAR, &all)),
         ];
@@ -710,6 +741,11 @@ impl<'a> Hybrid<'a> {
                 .map(|e| e.1)
         };
         let vec_sim = |h: usize| Some(dot(&unit(self.song_vector(s)?), &unit(self.song_vector(h)?)));
+        if let (true, Some(a)) = (best == TEXT || best == POPULAR, c.artist[s]) {
+            if p.comentioned.contains(&a) {
+                return Reason::MentionedWith { artist: a };
+            }
+        }
         match best {
             SEED if !p.seeds.is_empty() => {
                 let q =
