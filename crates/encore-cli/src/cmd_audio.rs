@@ -167,16 +167,6 @@ pub struct Failure {
     pub reason: String,
 }
 
-fn stamp(p: &Path) -> (i64, i64) {
-    let m = std::fs::metadata(p).ok();
-    let size = m.as_ref().map_or(-1, |m| m.len() as i64);
-    let mtime = m
-        .and_then(|m| m.modified().ok())
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(-1, |d| d.as_nanos() as i64);
-    (size, mtime)
-}
-
 /// Analyses `paths` (folders walked), storing each result; files unchanged
 /// since their stored analysis are not decoded again.
 pub fn analyze_paths(store: &mut Store, paths: &[PathBuf]) -> anyhow::Result<(Vec<Record>, Vec<Failure>)> {
@@ -280,7 +270,7 @@ pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
 }
 
 pub use encore_engine::audio::{
-    catalog_audio, store_key, AudioEmbeddings, SongAudio, CNN_KIND, EMBED_KIND, FORMAT_VERSION,
+    catalog_audio, stamp, store_key, AudioEmbeddings, SongAudio, CNN_KIND, EMBED_KIND, FORMAT_VERSION,
 };
 
 /// Log-mel spectrograms of the given files, decoded in parallel; files that

@@ -24,6 +24,9 @@ pub struct Args {
     /// Requests served at once.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
+    /// Folder that audio files registered over HTTP must lie in.
+    #[arg(long)]
+    pub media_root: Option<std::path::PathBuf>,
 }
 
 impl Args {
@@ -67,6 +70,7 @@ pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
         api_key: api_key(data_dir, a.api_key)?,
         timeout: Duration::from_secs(a.timeout.max(1)),
         concurrency: a.concurrency.max(1),
+        media_root: a.media_root,
     };
     encore_server::serve(engine, cfg, |addr| {
         println!("listening on http://{addr}");

@@ -22,10 +22,12 @@ struct Server {
 
 impl Server {
     fn start(data: &Path) -> Server {
+        let media = data.join("demo/audio");
         let mut child = Command::new(env!("CARGO_BIN_EXE_encore"))
             .arg("--data-dir")
             .arg(data)
-            .args(["serve", "--bind", "127.0.0.1:0", "--api-key", KEY])
+            .args(["serve", "--bind", "127.0.0.1:0", "--api-key", KEY, "--media-root"])
+            .arg(&media)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -303,4 +305,43 @@ fn every_acknowledged_listen_survives_a_kill_and_reload_drops_nothing() {
         let failures = r.join().unwrap();
         assert!(failures.is_empty(), "{failures:?}");
     }
+}
+
+#[test]
+fn a_registered_song_is_analysed_embedded_and_recommendable_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    world(data);
+    // A "new" song: a copy of a clip under another name, inside the media root.
+    std::fs::copy(data.join("demo/audio/00003.wav"), data.join("demo/audio/new-song.wav")).unwrap();
+    std::fs::write(data.join("secret.wav"), b"RIFF....").unwrap();
+    let srv = Server::start(data);
+    let a = srv.addr.as_str();
+    let body = br#"{"artist":"Brand New","title":"First Light","path":"new-song.wav","genre":"house"}"#;
+    assert_eq!(post(a, "/v1/songs", None, body).0, 401);
+    let (s, out) = post(a, "/v1/songs", Some(KEY), body);
+    assert_eq!(s, 200, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let id = v["song_id"].as_i64().unwrap();
+    assert_eq!(v["predicted_vector"], true, "{v}");
+    assert!(v["descriptors"]["tempo_bpm"].as_f64().unwrap() > 0.0);
+    // At once: its page, and it has a (predicted) CF vector to be similar by.
+    let (s, page) = get(a, &format!("/v1/songs/{id}"));
+    assert_eq!(s, 200, "{page}");
+    let p: serde_json::Value = serde_json::from_str(&page).unwrap();
+    assert_eq!(p["song"]["title"], "First Light");
+    assert_eq!(p["has_cf_vector"], true, "{p}");
+    let (s, sims) = get(a, &format!("/v1/songs/{id}/similar?by=cf&n=3"));
+    assert_eq!(s, 200, "{sims}");
+    // The original it was copied from sounds the same.
+    let (_, sims) = get(a, &format!("/v1/songs/{id}/similar?by=audio&n=3"));
+    assert!(sims.contains("\"id\":3"), "{sims}");
+    // Paths never escape the media root.
+    for path in ["../../secret.wav", "/etc/passwd", "../encore.db", "missing.wav", "."] {
+        let body = format!(r#"{{"artist":"x","title":"y","path":"{path}"}}"#);
+        let (s, out) = post(a, "/v1/songs", Some(KEY), body.as_bytes());
+        assert_eq!(s, 400, "{path}: {out}");
+    }
+    let (s, out) = post(a, "/v1/songs", Some(KEY), br#"{"artist":"","title":"y","path":"new-song.wav"}"#);
+    assert_eq!(s, 400, "{out}");
 }

@@ -33,6 +33,18 @@ pub fn store_key(p: &Path) -> String {
     std::fs::canonicalize(p).map_or_else(|_| p.display().to_string(), |c| c.display().to_string())
 }
 
+/// A file's (size, modification time in ns), -1 where unknown: what decides
+/// whether stored descriptors are still the file's.
+pub fn stamp(p: &Path) -> (i64, i64) {
+    let m = std::fs::metadata(p).ok();
+    let size = m.as_ref().map_or(-1, |m| m.len() as i64);
+    let mtime = m
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(-1, |d| d.as_nanos() as i64);
+    (size, mtime)
+}
+
 /// Stored descriptors of the file at `path` (as given, or canonical).
 pub fn descriptors_of(store: &Store, path: &str) -> anyhow::Result<Option<Descriptors>> {
     let version = encore_audio::FEATURE_VERSION;

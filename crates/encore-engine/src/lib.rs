@@ -837,6 +837,115 @@ impl Engine {
     }
 }
 
+/// A new song to register.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSong {
+    /// Artist name.
+    pub artist: String,
+    /// Title.
+    pub title: String,
+    /// The audio file (already checked to be where it may be).
+    pub path: PathBuf,
+    /// Genre label.
+    #[serde(default)]
+    pub genre: Option<String>,
+}
+
+/// What registering a song did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SongAdded {
+    /// Its store id.
+    pub song_id: i64,
+    /// Its descriptors.
+    pub descriptors: Descriptors,
+    /// Whether the audio network predicted its CF vector.
+    pub predicted_vector: bool,
+    /// The release now served.
+    pub release: String,
+}
+
+impl Engine {
+    /// Registers a song with an audio file: stores it, analyses it, predicts
+    /// its CF vector with the current audio network, publishes a release
+    /// with the extended predictions and swaps it in — the song is
+    /// recommendable at once (cold start).
+    pub fn add_song(&self, s: &NewSong) -> Result<SongAdded> {
+        if s.artist.trim().is_empty() || s.title.trim().is_empty() {
+            return Err(EngineError::BadRequest("artist and title must not be empty".into()));
+        }
+        let decoded =
+            encore_audio::decode(&s.path).map_err(|e| EngineError::BadRequest(format!("unreadable audio: {e}")))?;
+        let descriptors = encore_audio::analyze(&decoded.samples, decoded.lufs, decoded.loudness_range);
+        let path = audio::store_key(&s.path);
+        let m = self.models();
+        let (song_id, manifest) = self.with_store(|store| {
+            let key = format!("api-song:{}", path);
+            let rec = encore_types::Record::Catalog(encore_types::CatalogSong {
+                track: encore_types::TrackRef {
+                    artist: encore_types::ArtistRef { name: s.artist.clone(), mbid: None },
+                    title: s.title.clone(),
+                    ..Default::default()
+                },
+                genre: s.genre.clone(),
+                duration_ms: Some((descriptors.duration_s * 1000.0) as u32),
+                audio_path: Some(path.clone()),
+                released: None,
+            });
+            match store.begin_import(&key, &path, "api")? {
+                encore_store::ImportStart::Fresh(mut sess) | encore_store::ImportStart::Resume(mut sess) => {
+                    sess.write(&rec)?;
+                    sess.finish(1)?;
+                }
+                encore_store::ImportStart::Done(_) => {}
+            }
+            let song_id = store
+                .catalog_rows()?
+                .into_iter()
+                .find(|r| r.3.as_deref() == Some(path.as_str()))
+                .map(|r| r.0)
+                .ok_or_else(|| EngineError::Internal(anyhow::anyhow!("registered song not found")))?;
+            let (size, mtime) = audio::stamp(&s.path);
+            let json = serde_json::to_string(&descriptors).map_err(anyhow::Error::from)?;
+            store.put_audio_features(&path, size, mtime, encore_audio::FEATURE_VERSION, &json)?;
+            let mut manifest = m.manifest.clone();
+            if let Some((cnn_dir, _)) = store.artifacts(audio::CNN_KIND)?.current()? {
+                let cnn = encore_audio::AudioCnn::load(&cnn_dir).map_err(anyhow::Error::from)?;
+                let spec = encore_audio::Spectrogram::of(&decoded.samples, 30.0);
+                let p = cnn.predict(&[&spec]).map_err(anyhow::Error::from)?.remove(0);
+                let mut emb = m.embeddings.clone().unwrap_or(AudioEmbeddings {
+                    ids: Vec::new(),
+                    dim: p.vector.len(),
+                    embedding_dim: p.embedding.len(),
+                    vectors: Vec::new(),
+                    embeddings: Vec::new(),
+                });
+                if emb.dim == p.vector.len() && emb.embedding_dim == p.embedding.len() {
+                    if let Some(r) = emb.index(song_id) {
+                        emb.vectors[r * emb.dim..(r + 1) * emb.dim].copy_from_slice(&p.vector);
+                        emb.embeddings[r * emb.embedding_dim..(r + 1) * emb.embedding_dim]
+                            .copy_from_slice(&p.embedding);
+                    } else {
+                        emb.ids.push(song_id);
+                        emb.vectors.extend_from_slice(&p.vector);
+                        emb.embeddings.extend_from_slice(&p.embedding);
+                    }
+                    let w = store
+                        .artifacts(audio::EMBED_KIND)?
+                        .writer(ArtifactHeader::new(audio::EMBED_KIND, audio::FORMAT_VERSION))?;
+                    emb.save(w.path(), &cnn_dir.display().to_string())?;
+                    manifest.audio = Some(w.commit()?.display().to_string());
+                }
+            }
+            Ok((song_id, manifest))
+        })?;
+        let predicted = manifest.audio != m.manifest.audio;
+        let release = self.with_store(|store| Ok(publish_release(store, &manifest)?))?;
+        self.reload()?;
+        Ok(SongAdded { song_id, descriptors, predicted_vector: predicted, release: release.display().to_string() })
+    }
+}
+
 fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }

@@ -46,6 +46,9 @@ pub struct Config {
     pub timeout: Duration,
     /// Requests served at once (others wait).
     pub concurrency: usize,
+    /// Audio files registered with `POST /v1/songs` must lie under this
+    /// folder (registration is refused without one).
+    pub media_root: Option<std::path::PathBuf>,
 }
 
 /// Errors a request can end in; [`IntoResponse`] maps each to its status.
@@ -103,12 +106,18 @@ pub struct AppState {
     engine: Arc<Engine>,
     api_key: Arc<str>,
     metrics: Arc<Metrics>,
+    media_root: Option<Arc<std::path::Path>>,
 }
 
 impl AppState {
     /// State over an open engine.
-    pub fn new(engine: Arc<Engine>, api_key: &str) -> AppState {
-        AppState { engine, api_key: api_key.into(), metrics: Arc::new(Metrics::default()) }
+    pub fn new(engine: Arc<Engine>, api_key: &str, media_root: Option<&std::path::Path>) -> AppState {
+        AppState {
+            engine,
+            api_key: api_key.into(),
+            metrics: Arc::new(Metrics::default()),
+            media_root: media_root.and_then(|p| std::fs::canonicalize(p).ok()).map(Arc::from),
+        }
     }
 }
 
@@ -552,6 +561,38 @@ async fn post_listens(State(s): State<AppState>, headers: HeaderMap, body: Bytes
     Ok(Json(json!({ "stored": stored.stored, "duplicates": stored.duplicates })))
 }
 
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SongBody {
+    artist: String,
+    title: String,
+    /// Relative to the media root (or absolute inside it).
+    path: String,
+    #[serde(default)]
+    genre: Option<String>,
+}
+
+async fn post_song(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult<encore_engine::SongAdded> {
+    authorize(&s, &headers)?;
+    let root = s
+        .media_root
+        .clone()
+        .ok_or_else(|| ApiError::BadRequest("registering songs needs the server started with --media-root".into()))?;
+    let b: SongBody =
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("body must be a song: {e}")))?;
+    let given = std::path::Path::new(&b.path);
+    let joined = if given.is_absolute() { given.to_path_buf() } else { root.join(given) };
+    // Resolve links and `..` first, then require the result under the root.
+    let real = std::fs::canonicalize(&joined)
+        .map_err(|_| ApiError::BadRequest(format!("no audio file at {:?} under the media root", truncate(&b.path))))?;
+    if !real.starts_with(&*root) || !real.is_file() {
+        return Err(ApiError::BadRequest(format!("path {:?} is not a file inside the media root", truncate(&b.path))));
+    }
+    let song = encore_engine::NewSong { artist: b.artist, title: b.title, path: real, genre: b.genre };
+    let e = s.engine.clone();
+    Ok(Json(blocking(move || Ok(e.add_song(&song)?)).await?))
+}
+
 async fn reload(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<serde_json::Value> {
     authorize(&s, &headers)?;
     let e = s.engine.clone();
@@ -607,6 +648,7 @@ pub fn router(state: AppState, timeout: Duration, concurrency: usize) -> Router 
         .route("/v1/search", get(search))
         .route("/v1/map", get(map))
         .route("/v1/listens", post(post_listens))
+        .route("/v1/songs", post(post_song))
         .route("/v1/admin/reload", post(reload))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), track))
@@ -628,7 +670,7 @@ pub fn serve(engine: Engine, cfg: Config, ready: impl FnOnce(SocketAddr)) -> any
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
         ready(listener.local_addr()?);
-        let state = AppState::new(Arc::new(engine), &cfg.api_key);
+        let state = AppState::new(Arc::new(engine), &cfg.api_key, cfg.media_root.as_deref());
         let app = router(state, cfg.timeout, cfg.concurrency);
         axum::serve(listener, app)
             .with_graceful_shutdown(async {

@@ -58,6 +58,7 @@ pub fn spec() -> Value {
             "/v1/search": get("description search", vec![param("q", "query", "string", "e.g. summery nostalgic"), n]),
             "/v1/map": get("2-D map of the song vectors with genres", vec![]),
             "/v1/listens": write("store listen events (one object or an array); folded in at the next request"),
+            "/v1/songs": write("register a song: {artist, title, path (inside the media root), genre?}; analysed, embedded by the audio network, recommendable at once"),
             "/v1/admin/reload": write("swap in the newest trained release"),
         }
     })
