@@ -4,7 +4,7 @@
 //! with screenshots kept under the test's target directory.
 //!
 //! Needs `chromium` and `chromium-driver` (apt), which `.ci/run` installs;
-//! run with `cargo test -p encore-cli --test browser -- --ignored`.
+//! run with `cargo test --workspace --test browser -- --ignored`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

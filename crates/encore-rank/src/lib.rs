@@ -448,6 +448,9 @@ pub struct Profile {
     history: Vec<Played>,
     cf_vector: Vec<f32>,
     recent: Vec<(usize, Vec<f32>)>,
+    /// Mean of the recent songs' unit vectors: the mean cosine with them is
+    /// one dot product with this.
+    recent_mean: Vec<f32>,
     audio: Option<Vec<f32>>,
     text: Option<Vec<(u32, f32)>>,
     genre_share: HashMap<String, f32>,
@@ -478,6 +481,8 @@ pub struct Hybrid<'a> {
     pub fusion: &'a Fusion,
     /// Unit CF vector of each catalog song (trained or predicted, rescaled).
     song_vecs: Vec<Option<Vec<f32>>>,
+    /// The same, L2-normalised.
+    song_units: Vec<Option<Vec<f32>>>,
     /// Mean length of the trained song vectors.
     cf_scale: f32,
     /// Listeners of each song; a song nobody played yet gets the mean of
@@ -492,7 +497,7 @@ impl<'a> Hybrid<'a> {
         let n = cf.item_ids().len().max(1);
         let cf_scale =
             (0..cf.item_ids().len()).map(|i| dot(cf.item_vector(i), cf.item_vector(i)).sqrt()).sum::<f32>() / n as f32;
-        let song_vecs = (0..catalog.len())
+        let song_vecs: Vec<Option<Vec<f32>>> = (0..catalog.len())
             .map(|s| {
                 if let Some(c) = catalog.cf_col[s] {
                     Some(cf.item_vector(c as usize).to_vec())
@@ -521,7 +526,8 @@ impl<'a> Hybrid<'a> {
                 }
             })
             .collect();
-        Ok(Hybrid { catalog, cf, fusion, song_vecs, cf_scale, popularity })
+        let song_units = song_vecs.iter().map(|v| v.as_deref().map(unit)).collect();
+        Ok(Hybrid { catalog, cf, fusion, song_vecs, song_units, cf_scale, popularity })
     }
 
     /// CF vector (trained, or predicted and rescaled) of a catalog song.
@@ -597,7 +603,12 @@ impl<'a> Hybrid<'a> {
             .flat_map(|v| v.iter().take(5).copied())
             .filter(|a| !played_artists.contains(a))
             .collect();
+        let mut recent_mean = vec![0f32; self.cf.factors()];
+        for (_, w) in &recent {
+            recent_mean.iter_mut().zip(w).for_each(|(m, x)| *m += x / recent.len() as f32);
+        }
         Profile {
+            recent_mean,
             comentioned,
             history: history.to_vec(),
             cf_vector,
@@ -647,9 +658,8 @@ impl<'a> Hybrid<'a> {
                 if let (Some(v), true) = (v, has_cf) {
                     r[CF] = Some(dot(&p.cf_vector, v));
                 }
-                if let (Some(v), false) = (v, p.recent.is_empty()) {
-                    let u = unit(v);
-                    r[KNN] = Some(p.recent.iter().map(|(_, w)| dot(&u, w)).sum::<f32>() / p.recent.len() as f32);
+                if let (Some(u), false) = (self.song_units[s].as_deref(), p.recent.is_empty()) {
+                    r[KNN] = Some(dot(u, &p.recent_mean));
                 }
                 if let (Some(a), Some(pa)) = (&c.audio[s], &p.audio) {
                     r[AUDIO] = Some(dot(a, pa));
