@@ -21,8 +21,8 @@ pub struct Args {
     /// Longest a request may take, seconds.
     #[arg(long, default_value_t = 10)]
     pub timeout: u64,
-    /// Requests served at once.
-    #[arg(long, default_value_t = 64)]
+    /// Requests served at once (0: twice the cores); the rest wait.
+    #[arg(long, default_value_t = 0)]
     pub concurrency: usize,
     /// Folder that audio files registered over HTTP must lie in.
     #[arg(long)]
@@ -69,7 +69,11 @@ pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
         bind: a.bind,
         api_key: api_key(data_dir, a.api_key)?,
         timeout: Duration::from_secs(a.timeout.max(1)),
-        concurrency: a.concurrency.max(1),
+        concurrency: if a.concurrency == 0 {
+            2 * std::thread::available_parallelism().map_or(2, |n| n.get())
+        } else {
+            a.concurrency
+        },
         media_root: a.media_root,
     };
     encore_server::serve(engine, cfg, |addr| {

@@ -323,6 +323,8 @@ pub struct Models {
     pub fusion: Fusion,
     /// The catalog as the ranker sees it.
     pub catalog: Catalog,
+    /// What the ranker derives from catalog and CF model, made once.
+    pub prepared: encore_rank::Prepared,
 }
 
 impl std::fmt::Debug for Models {
@@ -374,12 +376,13 @@ impl Models {
         };
         let m = store.interactions()?;
         let catalog = build_catalog(store, &m, &cf, text.as_ref(), embeddings.as_ref(), AudioVectors::Learned)?;
-        Ok(Models { manifest, release, cf, text, embeddings, fusion, catalog })
+        let prepared = encore_rank::Prepared::new(&catalog, &cf)?;
+        Ok(Models { manifest, release, cf, text, embeddings, fusion, catalog, prepared })
     }
 
     /// The ranker over these models.
     pub fn hybrid(&self) -> Result<Hybrid<'_>> {
-        Ok(Hybrid::new(&self.catalog, &self.cf, &self.fusion)?)
+        Ok(Hybrid::with_prepared(&self.catalog, &self.cf, &self.fusion, &self.prepared))
     }
 }
 
@@ -603,9 +606,13 @@ impl Engine {
     pub fn recommend(&self, user: i64, q: &Query) -> Result<Recommendations> {
         let m = self.models();
         let h = m.hybrid()?;
-        self.with_store(|store| {
+        // The store lock is held to read the history and to name the
+        // results, not while ranking.
+        let history = self.with_store(|store| {
             self.user(store, user)?;
-            let history = played(store, &m.catalog, user)?;
+            Ok(played(store, &m.catalog, user)?)
+        })?;
+        {
             let seed_songs = q.seed_songs.iter().map(|&id| self.song_index(&m, id)).collect::<Result<Vec<usize>>>()?;
             for a in &q.seed_artists {
                 if !m.catalog.artist.contains(&Some(*a)) {
@@ -624,8 +631,8 @@ impl Engine {
                 ..Request::default()
             };
             let r = h.rank(&p, &req)?;
-            self.render(store, &m, user, None, history.len(), r)
-        })
+            self.with_store(|store| self.render(store, &m, user, None, history.len(), r))
+        }
     }
 
     /// The discovery playlist of `user` for `day` (YYYY-MM-DD): the same

@@ -479,7 +479,15 @@ pub struct Hybrid<'a> {
     pub cf: &'a CfModel,
     /// The fusion weights.
     pub fusion: &'a Fusion,
-    /// Unit CF vector of each catalog song (trained or predicted, rescaled).
+    prep: std::borrow::Cow<'a, Prepared>,
+}
+
+/// What [`Hybrid`] derives from a catalog and a CF model once: build it
+/// with [`Prepared::new`] when the models load and rank every request with
+/// [`Hybrid::with_prepared`] (on a 580k-song catalog it is ~300 MB).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// CF vector of each catalog song (trained, or predicted and rescaled).
     song_vecs: Vec<Option<Vec<f32>>>,
     /// The same, L2-normalised.
     song_units: Vec<Option<Vec<f32>>>,
@@ -493,6 +501,19 @@ pub struct Hybrid<'a> {
 impl<'a> Hybrid<'a> {
     /// Prepares the ranker.
     pub fn new(catalog: &'a Catalog, cf: &'a CfModel, fusion: &'a Fusion) -> Result<Hybrid<'a>> {
+        let prep = Prepared::new(catalog, cf)?;
+        Ok(Hybrid { catalog, cf, fusion, prep: std::borrow::Cow::Owned(prep) })
+    }
+
+    /// The ranker over a [`Prepared`] made from the same catalog and model.
+    pub fn with_prepared(catalog: &'a Catalog, cf: &'a CfModel, fusion: &'a Fusion, prep: &'a Prepared) -> Hybrid<'a> {
+        Hybrid { catalog, cf, fusion, prep: std::borrow::Cow::Borrowed(prep) }
+    }
+}
+
+impl Prepared {
+    /// Derives the per-song vectors and popularity.
+    pub fn new(catalog: &Catalog, cf: &CfModel) -> Result<Prepared> {
         catalog.validate()?;
         let n = cf.item_ids().len().max(1);
         let cf_scale =
@@ -527,12 +548,14 @@ impl<'a> Hybrid<'a> {
             })
             .collect();
         let song_units = song_vecs.iter().map(|v| v.as_deref().map(unit)).collect();
-        Ok(Hybrid { catalog, cf, fusion, song_vecs, song_units, cf_scale, popularity })
+        Ok(Prepared { song_vecs, song_units, cf_scale, popularity })
     }
+}
 
+impl<'a> Hybrid<'a> {
     /// CF vector (trained, or predicted and rescaled) of a catalog song.
     pub fn song_vector(&self, s: usize) -> Option<&[f32]> {
-        self.song_vecs[s].as_deref()
+        self.prep.song_vecs[s].as_deref()
     }
 
     /// Builds a user's profile from their history (and seeds).
@@ -658,7 +681,7 @@ impl<'a> Hybrid<'a> {
                 if let (Some(v), true) = (v, has_cf) {
                     r[CF] = Some(dot(&p.cf_vector, v));
                 }
-                if let (Some(u), false) = (self.song_units[s].as_deref(), p.recent.is_empty()) {
+                if let (Some(u), false) = (self.prep.song_units[s].as_deref(), p.recent.is_empty()) {
                     r[KNN] = Some(dot(u, &p.recent_mean));
                 }
                 if let (Some(a), Some(pa)) = (&c.audio[s], &p.audio) {
@@ -672,7 +695,7 @@ impl<'a> Hybrid<'a> {
                 } else {
                     c.genre[s].as_ref().and_then(|g| p.genre_share.get(g)).copied().unwrap_or(0.0)
                 };
-                r[POPULAR] = Some((1.0 + self.popularity[s]).ln() * share);
+                r[POPULAR] = Some((1.0 + self.prep.popularity[s]).ln() * share);
                 if !p.seeds.is_empty() {
                     r[SEED] = p.seeds.iter().map(|&q| self.similarity(s, q)).reduce(f32::max);
                 }
@@ -988,6 +1011,6 @@ impl<'a> Hybrid<'a> {
     /// Mean length of the trained song vectors (the scale given to
     /// predicted vectors).
     pub fn cf_scale(&self) -> f32 {
-        self.cf_scale
+        self.prep.cf_scale
     }
 }
