@@ -92,12 +92,7 @@ pub struct TrainArgs {
 impl TrainArgs {
     /// Every default, as the command line would give them.
     pub fn parse_defaults() -> TrainArgs {
-        #[derive(clap::Parser)]
-        struct P {
-            #[command(flatten)]
-            t: TrainArgs,
-        }
-        <P as clap::Parser>::parse_from(["train"]).t
+        crate::ui::defaults()
     }
 
     /// The default of `--max-seconds`.
@@ -534,12 +529,7 @@ fn similar(data_dir: &Path, song: i64, n: usize, by: &str, json: bool) -> anyhow
 impl ColdStartArgs {
     /// Every default, as the command line would give them.
     pub fn defaults() -> ColdStartArgs {
-        #[derive(clap::Parser)]
-        struct P {
-            #[command(flatten)]
-            c: ColdStartArgs,
-        }
-        <P as clap::Parser>::parse_from(["cold-start"]).c
+        crate::ui::defaults()
     }
 }
 

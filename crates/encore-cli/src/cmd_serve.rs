@@ -32,12 +32,7 @@ pub struct Args {
 impl Args {
     /// The defaults, as the command line gives them.
     pub fn defaults() -> Args {
-        #[derive(clap::Parser)]
-        struct P {
-            #[command(flatten)]
-            a: Args,
-        }
-        <P as clap::Parser>::parse_from(["serve"]).a
+        crate::ui::defaults()
     }
 }
 

@@ -79,12 +79,7 @@ pub struct CfArgs {
 impl AllArgs {
     /// Every default, as the command line would give them.
     pub fn defaults() -> AllArgs {
-        #[derive(clap::Parser)]
-        struct P {
-            #[command(flatten)]
-            a: AllArgs,
-        }
-        <P as clap::Parser>::parse_from(["all"]).a
+        crate::ui::defaults()
     }
 }
 

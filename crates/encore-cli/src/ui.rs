@@ -55,3 +55,14 @@ pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
 pub fn open_store(data_dir: &Path) -> anyhow::Result<encore_store::Store> {
     encore_store::Store::open(data_dir).with_context(|| format!("opening data directory {}", data_dir.display()))
 }
+
+/// A flattened clap argument group with every default, as the command line
+/// gives them (for commands that run other commands' steps).
+pub fn defaults<T: clap::Args>() -> T {
+    #[derive(clap::Parser)]
+    struct P<T: clap::Args> {
+        #[command(flatten)]
+        a: T,
+    }
+    <P<T> as clap::Parser>::parse_from(["encore"]).a
+}

@@ -547,11 +547,7 @@ impl Engine {
                 }
             }
             Reason::MentionedWith { artist } => {
-                let name = store
-                    .artists()?
-                    .into_iter()
-                    .find(|a| a.0 == *artist)
-                    .map_or_else(|| format!("artist {artist}"), |a| a.1);
+                let name = store.artist_name(*artist)?.unwrap_or_else(|| format!("artist {artist}"));
                 format!("{name} is written about together with artists you play")
             }
             Reason::NewRelease => "a new release that sounds like what you play".to_string(),
@@ -690,16 +686,12 @@ impl Engine {
         }
         let h = m.hybrid()?;
         let c = &m.catalog;
-        let unit = |v: &[f32]| {
-            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-            v.iter().map(|x| x / norm).collect::<Vec<f32>>()
-        };
         let score: Box<dyn Fn(usize) -> Option<f32>> = match by {
             "cf" => {
-                let q = h.song_vector(s).map(unit).ok_or_else(|| {
+                let q = h.song_unit(s).map(<[f32]>::to_vec).ok_or_else(|| {
                     EngineError::NotFound(format!("song {song} has no CF vector (no plays and no audio)"))
                 })?;
-                Box::new(move |t| h.song_vector(t).map(|v| unit(v).iter().zip(&q).map(|(a, b)| a * b).sum()))
+                Box::new(move |t| h.song_unit(t).map(|v| v.iter().zip(&q).map(|(a, b)| a * b).sum()))
             }
             "audio" => {
                 let q = c.audio[s]

@@ -558,6 +558,11 @@ impl<'a> Hybrid<'a> {
         self.prep.song_vecs[s].as_deref()
     }
 
+    /// [`Hybrid::song_vector`], L2-normalised (computed once per model).
+    pub fn song_unit(&self, s: usize) -> Option<&[f32]> {
+        self.prep.song_units[s].as_deref()
+    }
+
     /// Builds a user's profile from their history (and seeds).
     pub fn profile(&self, history: &[Played], seed_songs: &[usize], seed_artists: &[i64]) -> Profile {
         let c = self.catalog;
@@ -650,8 +655,8 @@ impl<'a> Hybrid<'a> {
         let c = self.catalog;
         let mut s = 0.0;
         let mut n = 0.0;
-        if let (Some(x), Some(y)) = (self.song_vector(a), self.song_vector(b)) {
-            s += dot(&unit(x), &unit(y));
+        if let (Some(x), Some(y)) = (self.song_unit(a), self.song_unit(b)) {
+            s += dot(x, y);
             n += 1.0;
         }
         if let (Some(x), Some(y)) = (&c.audio[a], &c.audio[b]) {
@@ -773,7 +778,7 @@ impl<'a> Hybrid<'a> {
                 .max_by(|a, b| a.0.total_cmp(&b.0))
                 .map(|e| e.1)
         };
-        let vec_sim = |h: usize| Some(dot(&unit(self.song_vector(s)?), &unit(self.song_vector(h)?)));
+        let vec_sim = |h: usize| Some(dot(self.song_unit(s)?, self.song_unit(h)?));
         if let (true, Some(a)) = (best == TEXT || best == POPULAR, c.artist[s]) {
             if p.comentioned.contains(&a) {
                 return Reason::MentionedWith { artist: a };
@@ -790,10 +795,10 @@ impl<'a> Hybrid<'a> {
                 Some(h) => Reason::BecauseYouPlay { song: c.song_ids[h] },
                 None => Reason::PopularInGenre { genre: c.genre[s].clone() },
             },
-            KNN => match p.recent.iter().max_by(|a, b| {
-                let u = self.song_vector(s).map(unit).unwrap_or_default();
-                dot(&u, &a.1).total_cmp(&dot(&u, &b.1))
-            }) {
+            KNN => match self
+                .song_unit(s)
+                .and_then(|u| p.recent.iter().max_by(|a, b| dot(u, &a.1).total_cmp(&dot(u, &b.1))))
+            {
                 Some((h, _)) => Reason::LikeRecent { song: c.song_ids[*h] },
                 None => Reason::PopularInGenre { genre: c.genre[s].clone() },
             },

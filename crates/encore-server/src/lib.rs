@@ -294,7 +294,7 @@ async fn song(State(s): State<AppState>, Path(song): Path<String>) -> ApiResult<
                     .songs(&[song])?
                     .pop()
                     .ok_or_else(|| EngineError::NotFound(format!("no song with id {song}")))?;
-                let path = store.catalog_rows()?.into_iter().find(|r| r.0 == song).and_then(|r| r.3);
+                let path = store.song_audio_path(song)?;
                 let descriptors = match path {
                     Some(p) => encore_engine::audio::descriptors_of(store, &p)?,
                     None => None,
@@ -366,24 +366,26 @@ async fn artist_similar(
     Ok(Json(
         blocking(move || {
             let m = e.models();
-            let names: HashMap<i64, String> =
-                e.with_store(|st| Ok(st.artists()?.into_iter().map(|(id, n, _)| (id, n)).collect()))?;
-            let name = names.get(&artist).ok_or_else(|| ApiError::NotFound(format!("no artist with id {artist}")))?;
-            let t = m.text.as_ref().ok_or_else(|| ApiError::NotReady("no text model".into()))?;
-            let sims: Vec<serde_json::Value> = t
-                .similar(Entity::Artist(artist), n)
-                .into_iter()
-                .filter_map(|(e, x)| match e {
-                    Entity::Artist(a) => Some(json!({ "artist_id": a, "name": names.get(&a), "score": x })),
-                    Entity::Song(_) => None,
-                })
-                .collect();
-            let co = t.describe(Entity::Artist(artist), n).map(|d| d.comentioned).unwrap_or_default();
-            let comentioned: Vec<serde_json::Value> = co
-                .into_iter()
-                .map(|(a, pmi, docs)| json!({ "artist_id": a, "name": names.get(&a), "pmi": pmi, "documents": docs }))
-                .collect();
-            Ok(json!({ "artist_id": artist, "name": name, "similar": sims, "comentioned": comentioned }))
+            e.with_store(|st| {
+                let name = st
+                    .artist_name(artist)?
+                    .ok_or_else(|| EngineError::NotFound(format!("no artist with id {artist}")))?;
+                let t = m.text.as_ref().ok_or_else(|| EngineError::NotReady("no text model".into()))?;
+                let mut sims = Vec::new();
+                for (ent, x) in t.similar(Entity::Artist(artist), n) {
+                    if let Entity::Artist(a) = ent {
+                        sims.push(json!({ "artist_id": a, "name": st.artist_name(a)?, "score": x }));
+                    }
+                }
+                let co = t.describe(Entity::Artist(artist), n).map(|d| d.comentioned).unwrap_or_default();
+                let mut comentioned = Vec::new();
+                for (a, pmi, docs) in co {
+                    comentioned
+                        .push(json!({ "artist_id": a, "name": st.artist_name(a)?, "pmi": pmi, "documents": docs }));
+                }
+                Ok(json!({ "artist_id": artist, "name": name, "similar": sims, "comentioned": comentioned }))
+            })
+            .map_err(ApiError::from)
         })
         .await?,
     ))
@@ -476,7 +478,6 @@ async fn search(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<s
             let t = m.text.as_ref().ok_or_else(|| ApiError::NotReady("no text model".into()))?;
             let hits = t.search(&query, n);
             let out: Vec<serde_json::Value> = e.with_store(|st| {
-                let artists: HashMap<i64, String> = st.artists()?.into_iter().map(|(id, n, _)| (id, n)).collect();
                 hits.iter()
                     .map(|(ent, score)| {
                         Ok(match ent {
@@ -484,7 +485,7 @@ async fn search(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<s
                                 json!({ "kind": "song", "song": st.songs(&[*id])?.pop(), "score": score })
                             }
                             Entity::Artist(id) => {
-                                json!({ "kind": "artist", "artist_id": id, "name": artists.get(id), "score": score })
+                                json!({ "kind": "artist", "artist_id": id, "name": st.artist_name(*id)?, "score": score })
                             }
                         })
                     })

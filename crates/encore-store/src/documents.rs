@@ -52,6 +52,27 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The name of artist `id`.
+    pub fn artist_name(&self, id: i64) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .prepare_cached("SELECT name FROM artists WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The audio file of song `id`, if it has one.
+    pub fn song_audio_path(&self, id: i64) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .prepare_cached("SELECT audio_path FROM songs WHERE id = ?1")?
+            .query_row([id], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten())
+    }
+
     /// Songs as (id, artist id, title).
     pub fn song_titles(&self) -> Result<Vec<(i64, Option<i64>, String)>> {
         let mut st = self.conn.prepare("SELECT id, artist_id, title FROM songs ORDER BY id")?;
