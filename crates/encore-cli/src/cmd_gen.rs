@@ -24,6 +24,10 @@ enum What {
         /// Users.
         #[arg(long, default_value_t = 992)]
         users: u32,
+        /// Artists (Zipf popularity, up to 60 songs each; the catalog is
+        /// the songs that get played).
+        #[arg(long, default_value_t = 170_000)]
+        artists: u64,
         /// Seed.
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -38,11 +42,11 @@ enum What {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.what {
-        What::Lastfm1k { rows, users, seed, out, json } => {
+        What::Lastfm1k { rows, users, artists, seed, out, json } => {
             anyhow::ensure!(users > 0, "--users must be at least 1");
             let file = std::fs::File::create(&out).with_context(|| format!("creating {}", out.display()))?;
             let mut w = BufWriter::with_capacity(1 << 20, file);
-            let g = encore_sim::write_lastfm_1k(&mut w, rows, users, seed)?;
+            let g = encore_sim::write_lastfm_1k(&mut w, rows, users, artists, seed)?;
             w.flush()?;
             if json {
                 ui::print_json(&g)?;

@@ -31,6 +31,11 @@ pub struct RecommendArgs {
     /// filtering alone, with Hu et al.'s exact explanation).
     #[arg(long, default_value = "hybrid", value_parser = ["hybrid", "cf"])]
     model: String,
+    /// How candidates are found: index (retrieval: HNSW for large sets,
+    /// exact scans of small ones), scan (score every song) or ann (HNSW
+    /// for every set).
+    #[arg(long, default_value = "index")]
+    candidates: encore_engine::Candidates,
     #[command(flatten)]
     query: QueryArgs,
     /// Print JSON.
@@ -138,6 +143,11 @@ pub struct DiscoverArgs {
     /// How many songs.
     #[arg(short, default_value_t = 30)]
     n: usize,
+    /// How candidates are found: index (retrieval: HNSW for large sets,
+    /// exact scans of small ones), scan (score every song) or ann (HNSW
+    /// for every set).
+    #[arg(long, default_value = "index")]
+    candidates: encore_engine::Candidates,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -325,7 +335,7 @@ pub fn discover_report(data_dir: &Path, user: &str, day: &str, n: usize) -> anyh
 }
 
 pub fn discover(data_dir: &Path, a: DiscoverArgs) -> anyhow::Result<ExitCode> {
-    let engine = encore_engine::Engine::open(data_dir).map_err(engine_error)?;
+    let engine = encore_engine::Engine::open_with(data_dir, a.candidates).map_err(engine_error)?;
     let (uid, _) = engine.with_store(|s| Ok(resolve_user(s, &a.user, a.user_id)?)).map_err(engine_error)?;
     let day = a.date.clone().unwrap_or_else(encore_engine::today);
     let r = engine.discover(uid, &day, a.n).map_err(engine_error)?;
@@ -340,7 +350,7 @@ pub fn discover(data_dir: &Path, a: DiscoverArgs) -> anyhow::Result<ExitCode> {
 
 pub fn recommend(data_dir: &Path, a: RecommendArgs) -> anyhow::Result<ExitCode> {
     if a.model == "hybrid" && !a.as_trained {
-        let engine = encore_engine::Engine::open(data_dir).map_err(engine_error)?;
+        let engine = encore_engine::Engine::open_with(data_dir, a.candidates).map_err(engine_error)?;
         let (uid, _) = engine.with_store(|s| Ok(resolve_user(s, &a.user, a.user_id)?)).map_err(engine_error)?;
         let r = engine.recommend(uid, &a.query.query(a.n)?).map_err(engine_error)?;
         let report = engine.with_store(|s| Ok(report_of(s, r)?)).map_err(engine_error)?;

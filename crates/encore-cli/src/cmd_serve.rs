@@ -27,6 +27,11 @@ pub struct Args {
     /// Folder that audio files registered over HTTP must lie in.
     #[arg(long)]
     pub media_root: Option<std::path::PathBuf>,
+    /// How candidates are found: index (retrieval: HNSW for large sets,
+    /// exact scans of small ones), scan (score every song per request) or
+    /// ann (HNSW for every set).
+    #[arg(long, default_value = "index")]
+    pub candidates: encore_engine::Candidates,
 }
 
 impl Args {
@@ -59,7 +64,7 @@ fn api_key(data_dir: &Path, given: Option<String>) -> anyhow::Result<String> {
 }
 
 pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
-    let engine = encore_engine::Engine::open(data_dir).map_err(|e| anyhow::anyhow!(e))?;
+    let engine = encore_engine::Engine::open_with(data_dir, a.candidates).map_err(|e| anyhow::anyhow!(e))?;
     let cfg = encore_server::Config {
         bind: a.bind,
         api_key: api_key(data_dir, a.api_key)?,

@@ -637,6 +637,24 @@ fn train_all_then_discover_recommend_similar_and_eval() {
         assert_eq!(s["similar"].as_array().unwrap().len(), 4, "{by}: {s}");
     }
 
+    // Candidate retrieval answers as scoring the whole catalog does: exact
+    // scans with catalog moments give the same lists, HNSW for every set
+    // nearly the same.
+    let list = |u: &str, mode: &str| {
+        ids(&json(&encore(data, &["recommend", "--user", u, "-n", "10", "--candidates", mode, "--json"])))
+    };
+    let overlap = |a: &[i64], b: &[i64]| a.iter().filter(|x| b.contains(x)).count() as f64 / a.len().max(1) as f64;
+    let users: Vec<String> = (0..150).step_by(19).map(|u| format!("listener_{u:05}")).collect();
+    let (mut index, mut ann) = (0.0, 0.0);
+    for u in &users {
+        let scan = list(u, "scan");
+        assert_eq!(scan.len(), 10, "{u}");
+        index += overlap(&scan, &list(u, "index")) / users.len() as f64;
+        ann += overlap(&scan, &list(u, "ann")) / users.len() as f64;
+    }
+    assert!(index >= 0.95, "index vs scan top-10 overlap {index}");
+    assert!(ann >= 0.8, "ann vs scan top-10 overlap {ann}");
+
     let report = data.join("report");
     let e = json(&encore(
         data,

@@ -57,6 +57,7 @@ impl From<encore_rank::Error> for EngineError {
     fn from(e: encore_rank::Error) -> Self {
         match e {
             encore_rank::Error::BadRequest(m) => EngineError::BadRequest(m),
+            e @ encore_rank::Error::Index(_) => EngineError::Internal(e.into()),
         }
     }
 }
@@ -81,6 +82,33 @@ pub struct Manifest {
     pub audio: Option<String>,
     /// Fusion version directory.
     pub fusion: Option<String>,
+}
+
+/// How a request finds its candidate songs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Candidates {
+    /// Score every catalog song per request (exact; O(catalog) per request).
+    Scan,
+    /// Candidate retrieval ([`encore_rank::Retrieval`]): HNSW indexes for
+    /// vector sets of 20,000 songs or more, exact scans of smaller ones.
+    #[default]
+    Index,
+    /// Candidate retrieval with HNSW for every vector set, however small
+    /// (to measure what the approximation costs).
+    Ann,
+}
+
+impl std::str::FromStr for Candidates {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "scan" => Ok(Candidates::Scan),
+            "index" => Ok(Candidates::Index),
+            "ann" => Ok(Candidates::Ann),
+            _ => Err(format!("candidates must be scan, index or ann, got {s:?}")),
+        }
+    }
 }
 
 /// Where the audio vectors of the catalog come from.
@@ -334,8 +362,14 @@ impl std::fmt::Debug for Models {
 }
 
 impl Models {
-    /// Loads the current release (or each model's current version).
+    /// Loads the current release (or each model's current version) with
+    /// the default candidate retrieval.
     pub fn load(store: &Store) -> Result<Models> {
+        Models::load_with(store, Candidates::default())
+    }
+
+    /// [`Models::load`] with a choice of candidate retrieval.
+    pub fn load_with(store: &Store, candidates: Candidates) -> Result<Models> {
         let (manifest, release) = match store.artifacts(RELEASE_KIND)?.current()? {
             Some((dir, header)) => {
                 header.check(RELEASE_KIND, FORMAT_VERSION).map_err(anyhow::Error::from)?;
@@ -376,7 +410,13 @@ impl Models {
         };
         let m = store.interactions()?;
         let catalog = build_catalog(store, &m, &cf, text.as_ref(), embeddings.as_ref(), AudioVectors::Learned)?;
-        let prepared = encore_rank::Prepared::new(&catalog, &cf)?;
+        let mut prepared = encore_rank::Prepared::new(&catalog, &cf)?;
+        let cfg = encore_rank::RetrievalConfig::default();
+        prepared = match candidates {
+            Candidates::Scan => prepared,
+            Candidates::Index => prepared.with_retrieval(&catalog, cfg)?,
+            Candidates::Ann => prepared.with_retrieval(&catalog, encore_rank::RetrievalConfig { ann_min: 2, ..cfg })?,
+        };
         Ok(Models { manifest, release, cf, text, embeddings, fusion, catalog, prepared })
     }
 
@@ -452,6 +492,7 @@ pub struct Recommendations {
 /// The engine: the store and the current models.
 pub struct Engine {
     data_dir: PathBuf,
+    candidates: Candidates,
     store: Mutex<Store>,
     models: RwLock<Arc<Models>>,
 }
@@ -473,9 +514,20 @@ fn quote(terms: &[String]) -> String {
 impl Engine {
     /// Opens the data directory's store and current models.
     pub fn open(data_dir: &Path) -> Result<Engine> {
+        Engine::open_with(data_dir, Candidates::default())
+    }
+
+    /// [`Engine::open`] with a choice of candidate retrieval (kept across
+    /// reloads).
+    pub fn open_with(data_dir: &Path, candidates: Candidates) -> Result<Engine> {
         let store = Store::open(data_dir).with_context(|| format!("opening data directory {}", data_dir.display()))?;
-        let models = Models::load(&store)?;
-        Ok(Engine { data_dir: data_dir.to_path_buf(), store: Mutex::new(store), models: RwLock::new(Arc::new(models)) })
+        let models = Models::load_with(&store, candidates)?;
+        Ok(Engine {
+            data_dir: data_dir.to_path_buf(),
+            candidates,
+            store: Mutex::new(store),
+            models: RwLock::new(Arc::new(models)),
+        })
     }
 
     /// The data directory.
@@ -496,7 +548,7 @@ impl Engine {
 
     /// Loads the newest release and swaps it in; returns its version.
     pub fn reload(&self) -> Result<String> {
-        let models = self.with_store(|s| Models::load(s))?;
+        let models = self.with_store(|s| Models::load_with(s, self.candidates))?;
         let v = models.release.clone().unwrap_or_else(|| models.manifest.cf.clone());
         *self.models.write().expect("models lock") = Arc::new(models);
         Ok(v)

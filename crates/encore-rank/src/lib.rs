@@ -39,14 +39,17 @@
 #![deny(missing_docs)]
 
 mod fusion;
+mod retrieval;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use encore_cf::CfModel;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 pub use fusion::Fusion;
+pub use retrieval::{Retrieval, RetrievalConfig};
 
 /// Number of features.
 pub const N_FEATURES: usize = 6;
@@ -65,6 +68,9 @@ pub enum Error {
     /// A request parameter is out of range.
     #[error("{0}")]
     BadRequest(String),
+    /// Building a retrieval index failed.
+    #[error("building the candidate index: {0}")]
+    Index(String),
 }
 
 /// Result of the ranker.
@@ -442,11 +448,24 @@ fn sparse_dot(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {
     s
 }
 
+/// z-scores of one song's raw features (0 where missing or constant).
+fn standardise(raw: &[Option<f32>; N_FEATURES], stats: &[Option<(f64, f64)>; N_FEATURES]) -> [f32; N_FEATURES] {
+    let mut z = [0f32; N_FEATURES];
+    for f in 0..N_FEATURES {
+        if let (Some(x), Some((mean, sd))) = (raw[f], stats[f]) {
+            z[f] = ((x as f64 - mean) / sd) as f32;
+        }
+    }
+    z
+}
+
 /// The per-user inputs of the features.
 #[derive(Debug, Clone)]
 pub struct Profile {
     history: Vec<Played>,
     cf_vector: Vec<f32>,
+    /// Whether `cf_vector` is non-zero (the user has played a CF song).
+    has_cf: bool,
     recent: Vec<(usize, Vec<f32>)>,
     /// Mean of the recent songs' unit vectors: the mean cosine with them is
     /// one dot product with this.
@@ -496,6 +515,10 @@ pub struct Prepared {
     /// Listeners of each song; a song nobody played yet gets the mean of
     /// its artist's played songs (what is known of a new release).
     popularity: Vec<f32>,
+    /// Each artist's songs, most listened first.
+    by_artist: HashMap<i64, Vec<u32>>,
+    /// Candidate retrieval; without it every request scores the catalog.
+    retrieval: Option<Arc<Retrieval>>,
 }
 
 impl<'a> Hybrid<'a> {
@@ -548,7 +571,30 @@ impl Prepared {
             })
             .collect();
         let song_units = song_vecs.iter().map(|v| v.as_deref().map(unit)).collect();
-        Ok(Prepared { song_vecs, song_units, cf_scale, popularity })
+        let mut by_artist: HashMap<i64, Vec<u32>> = HashMap::new();
+        for s in 0..catalog.len() {
+            if let Some(a) = catalog.artist[s] {
+                by_artist.entry(a).or_default().push(s as u32);
+            }
+        }
+        for v in by_artist.values_mut() {
+            v.sort_by(|&a, &b| catalog.listeners[b as usize].total_cmp(&catalog.listeners[a as usize]).then(a.cmp(&b)));
+        }
+        Ok(Prepared { song_vecs, song_units, cf_scale, popularity, by_artist, retrieval: None })
+    }
+
+    /// Adds candidate retrieval (see [`Retrieval`]): requests then cost
+    /// O(candidates) instead of O(catalog). `catalog` must be the one this
+    /// was prepared from.
+    pub fn with_retrieval(mut self, catalog: &Catalog, cfg: RetrievalConfig) -> Result<Prepared> {
+        let r = Retrieval::build(catalog, &self.song_vecs, &self.song_units, &self.popularity, cfg)?;
+        self.retrieval = Some(Arc::new(r));
+        Ok(self)
+    }
+
+    /// The candidate retrieval, if built.
+    pub fn retrieval(&self) -> Option<&Retrieval> {
+        self.retrieval.as_deref()
     }
 }
 
@@ -608,11 +654,14 @@ impl<'a> Hybrid<'a> {
         tv.iter_mut().for_each(|e| e.1 /= tn.max(1e-12));
         let mut seeds: Vec<usize> = seed_songs.to_vec();
         if !seed_artists.is_empty() {
-            let wanted: HashSet<i64> = seed_artists.iter().copied().collect();
             // The artist's most-listened songs stand for the artist.
-            let mut by_artist: Vec<usize> =
-                (0..c.len()).filter(|&s| c.artist[s].is_some_and(|a| wanted.contains(&a))).collect();
-            by_artist.sort_by(|&a, &b| c.listeners[b].total_cmp(&c.listeners[a]));
+            let mut by_artist: Vec<usize> = seed_artists
+                .iter()
+                .filter_map(|a| self.prep.by_artist.get(a))
+                .flat_map(|v| v.iter().map(|&s| s as usize))
+                .collect();
+            by_artist.sort_by(|&a, &b| c.listeners[b].total_cmp(&c.listeners[a]).then(a.cmp(&b)));
+            by_artist.dedup();
             seeds.extend(by_artist.into_iter().take(3 * seed_artists.len()));
         }
         let mut by_artist: HashMap<i64, f32> = HashMap::new();
@@ -636,6 +685,7 @@ impl<'a> Hybrid<'a> {
             recent_mean.iter_mut().zip(w).for_each(|(m, x)| *m += x / recent.len() as f32);
         }
         Profile {
+            has_cf: cf_vector.iter().any(|&x| x != 0.0),
             recent_mean,
             comentioned,
             history: history.to_vec(),
@@ -674,39 +724,44 @@ impl<'a> Hybrid<'a> {
         }
     }
 
+    /// Raw feature values of song `s` for `p` (`None` where the source says
+    /// nothing).
+    fn raw(&self, p: &Profile, s: usize) -> [Option<f32>; N_FEATURES] {
+        let c = self.catalog;
+        let mut r = [None; N_FEATURES];
+        if let (Some(v), true) = (self.song_vector(s), p.has_cf) {
+            r[CF] = Some(dot(&p.cf_vector, v));
+        }
+        if let (Some(u), false) = (self.prep.song_units[s].as_deref(), p.recent.is_empty()) {
+            r[KNN] = Some(dot(u, &p.recent_mean));
+        }
+        if let (Some(a), Some(pa)) = (&c.audio[s], &p.audio) {
+            r[AUDIO] = Some(dot(a, pa));
+        }
+        if let (Some(t), Some(pt)) = (&c.text[s], &p.text) {
+            r[TEXT] = Some(sparse_dot(t, pt));
+        }
+        r[POPULAR] = Some(self.popular(p, s));
+        if !p.seeds.is_empty() {
+            r[SEED] = p.seeds.iter().map(|&q| self.similarity(s, q)).reduce(f32::max);
+        }
+        r
+    }
+
+    /// The `popular` feature: ln(1 + listeners) × the user's genre share.
+    fn popular(&self, p: &Profile, s: usize) -> f32 {
+        let share = if p.genre_share.is_empty() {
+            1.0
+        } else {
+            self.catalog.genre[s].as_ref().and_then(|g| p.genre_share.get(g)).copied().unwrap_or(0.0)
+        };
+        (1.0 + self.prep.popularity[s]).ln() * share
+    }
+
     /// Raw and standardised features of every song for `p`.
     pub fn scores(&self, p: &Profile) -> Scores {
         let c = self.catalog;
-        let has_cf = p.cf_vector.iter().any(|&x| x != 0.0);
-        let raw: Vec<[Option<f32>; N_FEATURES]> = (0..c.len())
-            .into_par_iter()
-            .map(|s| {
-                let mut r = [None; N_FEATURES];
-                let v = self.song_vector(s);
-                if let (Some(v), true) = (v, has_cf) {
-                    r[CF] = Some(dot(&p.cf_vector, v));
-                }
-                if let (Some(u), false) = (self.prep.song_units[s].as_deref(), p.recent.is_empty()) {
-                    r[KNN] = Some(dot(u, &p.recent_mean));
-                }
-                if let (Some(a), Some(pa)) = (&c.audio[s], &p.audio) {
-                    r[AUDIO] = Some(dot(a, pa));
-                }
-                if let (Some(t), Some(pt)) = (&c.text[s], &p.text) {
-                    r[TEXT] = Some(sparse_dot(t, pt));
-                }
-                let share = if p.genre_share.is_empty() {
-                    1.0
-                } else {
-                    c.genre[s].as_ref().and_then(|g| p.genre_share.get(g)).copied().unwrap_or(0.0)
-                };
-                r[POPULAR] = Some((1.0 + self.prep.popularity[s]).ln() * share);
-                if !p.seeds.is_empty() {
-                    r[SEED] = p.seeds.iter().map(|&q| self.similarity(s, q)).reduce(f32::max);
-                }
-                r
-            })
-            .collect();
+        let raw: Vec<[Option<f32>; N_FEATURES]> = (0..c.len()).into_par_iter().map(|s| self.raw(p, s)).collect();
         let mut z = vec![[0f32; N_FEATURES]; c.len()];
         for f in 0..N_FEATURES {
             let (mut sum, mut sq, mut n) = (0f64, 0f64, 0f64);
@@ -732,6 +787,135 @@ impl<'a> Hybrid<'a> {
             }
         }
         Scores { raw, z }
+    }
+
+    /// Catalog mean and standard deviation of each feature for `p`,
+    /// without scoring the catalog (see [`Retrieval`]); `None` where the
+    /// feature is constant or absent.
+    fn fast_stats(&self, r: &Retrieval, p: &Profile) -> [Option<(f64, f64)>; N_FEATURES] {
+        let c = self.catalog;
+        let mut st = [None; N_FEATURES];
+        if p.has_cf {
+            st[CF] = r.cf_stats(&p.cf_vector);
+        }
+        if !p.recent.is_empty() {
+            st[KNN] = r.unit_stats(&p.recent_mean);
+        }
+        if let Some(pa) = &p.audio {
+            st[AUDIO] = r.audio_stats(pa);
+        }
+        let (s1, s2) = if p.genre_share.is_empty() {
+            (r.pop_all.s1, r.pop_all.s2)
+        } else {
+            p.genre_share
+                .iter()
+                .filter_map(|(g, &w)| r.pop_genre.get(g).map(|e| (w as f64, e)))
+                .fold((0.0, 0.0), |(a, b), (w, e)| (a + w * e.s1, b + w * w * e.s2))
+        };
+        let n = c.len() as f64;
+        if n >= 2.0 {
+            let mean = s1 / n;
+            st[POPULAR] = Some((mean, (s2 / n - mean * mean).max(0.0).sqrt()));
+        }
+        let sampled = |f: &dyn Fn(usize) -> Option<f32>| -> Option<(f64, f64)> {
+            let (mut sum, mut sq, mut k) = (0f64, 0f64, 0f64);
+            for &s in &r.sample {
+                if let Some(x) = f(s as usize) {
+                    sum += x as f64;
+                    sq += (x as f64).powi(2);
+                    k += 1.0;
+                }
+            }
+            (k >= 2.0).then(|| (sum / k, (sq / k - (sum / k).powi(2)).max(0.0).sqrt()))
+        };
+        if let Some(pt) = &p.text {
+            st[TEXT] = sampled(&|s| c.text[s].as_ref().map(|t| sparse_dot(t, pt)));
+        }
+        if !p.seeds.is_empty() {
+            st[SEED] = sampled(&|s| p.seeds.iter().map(|&q| self.similarity(s, q)).reduce(f32::max));
+        }
+        for e in &mut st {
+            if e.is_some_and(|(_, sd)| sd < 1e-9) {
+                *e = None;
+            }
+        }
+        st
+    }
+
+    /// Each source's nominations from the retrieval indexes and lists.
+    fn nominate_fast(&self, r: &Retrieval, p: &Profile, k: usize) -> Vec<(&'static str, Vec<usize>)> {
+        let c = self.catalog;
+        let best = |mut v: Vec<(f32, usize)>| -> Vec<usize> {
+            v.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            v.dedup_by_key(|e| e.1);
+            v.truncate(k);
+            v.into_iter().map(|e| e.1).collect()
+        };
+        let cf = if p.has_cf { r.top_warm(&p.cf_vector, k) } else { Vec::new() };
+        let cold = if p.has_cf { r.top_cold(&p.cf_vector, k) } else { Vec::new() };
+        let knn = if p.recent.is_empty() { Vec::new() } else { r.top_unit(&p.recent_mean, k) };
+        let audio = p.audio.as_ref().map(|a| r.top_audio(a, k)).unwrap_or_default();
+        let text = p.text.as_ref().map(|t| r.top_text(c, t, k)).unwrap_or_default();
+        let comention = best(
+            p.comentioned
+                .iter()
+                .filter_map(|a| self.prep.by_artist.get(a))
+                .flat_map(|v| v.iter().map(|&s| (self.popular(p, s as usize), s as usize)))
+                .collect(),
+        );
+        // Within a genre the songs are in popularity order, so the top `k`
+        // of each genre the user plays hold the top `k` overall.
+        let mut pop: Vec<usize> = r.by_popularity.iter().take(k).map(|&s| s as usize).collect();
+        for (g, &w) in &p.genre_share {
+            if w > 0.0 {
+                pop.extend(r.by_genre.get(g).into_iter().flat_map(|v| v.iter().take(k).map(|&s| s as usize)));
+            }
+        }
+        let popular = best(pop.into_iter().map(|s| (self.popular(p, s), s)).collect());
+        let mut out = vec![
+            ("cf", cf),
+            ("knn", knn),
+            ("audio", audio),
+            ("text", text),
+            ("comention", comention),
+            ("cold", cold),
+            ("popular", popular),
+        ];
+        if !p.seeds.is_empty() {
+            let mut near: Vec<usize> = Vec::new();
+            for &q in &p.seeds {
+                if let Some(u) = self.song_unit(q) {
+                    near.extend(r.top_unit(u, k));
+                }
+                if let Some(a) = &c.audio[q] {
+                    near.extend(r.top_audio(a, k));
+                }
+            }
+            near.sort_unstable();
+            near.dedup();
+            let seed = best(
+                near.into_iter()
+                    .filter_map(|s| p.seeds.iter().map(|&q| self.similarity(s, q)).reduce(f32::max).map(|x| (x, s)))
+                    .collect(),
+            );
+            out.push(("seed", seed));
+        }
+        out
+    }
+
+    /// Standardised features of `songs` for `p`: with retrieval from the
+    /// catalog moments, else by scoring the catalog.
+    fn z_of(&self, p: &Profile, songs: &[usize]) -> Vec<[f32; N_FEATURES]> {
+        match self.prep.retrieval.as_deref() {
+            Some(r) => {
+                let st = self.fast_stats(r, p);
+                songs.iter().map(|&s| standardise(&self.raw(p, s), &st)).collect()
+            }
+            None => {
+                let sc = self.scores(p);
+                songs.iter().map(|&s| sc.z[s]).collect()
+            }
+        }
     }
 
     /// Each source's nominations (catalog positions), named.
@@ -839,20 +1023,29 @@ impl<'a> Hybrid<'a> {
             return Err(Error::BadRequest("mmr_lambda and min_new_artist_share must be within 0–1".into()));
         }
         let c = self.catalog;
-        let sc = self.scores(p);
-        let noms = self.nominations(p, &sc, req.per_source.max(req.n));
+        let k = req.per_source.max(req.n);
+        let (noms, full) = match self.prep.retrieval.as_deref() {
+            Some(r) => (self.nominate_fast(r, p, k), None),
+            None => {
+                let sc = self.scores(p);
+                (self.nominations(p, &sc, k), Some(sc))
+            }
+        };
         let mut pool =
             PoolSizes { by_source: noms.iter().map(|(n, v)| (n.to_string(), v.len())).collect(), ..Default::default() };
-        let mut sources: HashMap<usize, Vec<String>> = HashMap::new();
-        for (name, v) in &noms {
-            for &s in v {
-                sources.entry(s).or_default().push(name.to_string());
+        // (song, bit mask of the sources that nominated it), by song.
+        let mut cand: Vec<(usize, u16)> =
+            noms.iter().enumerate().flat_map(|(i, (_, v))| v.iter().map(move |&s| (s, 1u16 << i))).collect();
+        cand.sort_unstable_by_key(|e| e.0);
+        cand.dedup_by(|b, a| {
+            let same = a.0 == b.0;
+            if same {
+                a.1 |= b.1;
             }
-        }
-        let mut cand: Vec<usize> = sources.keys().copied().collect();
-        cand.sort_unstable();
+            same
+        });
         pool.candidates = cand.len();
-        let played: HashSet<usize> = p
+        let mut played: Vec<usize> = p
             .history
             .iter()
             .filter(|h| match req.exclude_played_days {
@@ -861,22 +1054,35 @@ impl<'a> Hybrid<'a> {
             })
             .map(|h| h.song)
             .collect();
-        cand.retain(|s| !played.contains(s));
+        played.sort_unstable();
+        cand.retain(|e| played.binary_search(&e.0).is_err());
         pool.after_played = cand.len();
-        cand.retain(|s| !req.exclude.contains(s));
+        cand.retain(|e| !req.exclude.contains(&e.0));
         pool.after_excluded = cand.len();
-        cand.retain(|&s| req.tunables.admits(c.attrs[s].as_ref()));
+        cand.retain(|e| req.tunables.admits(c.attrs[e.0].as_ref()));
         pool.after_filters = cand.len();
 
+        // Standardised features of the surviving candidates only.
+        let zs: Vec<[f32; N_FEATURES]> = match (&full, self.prep.retrieval.as_deref()) {
+            (Some(sc), _) => cand.iter().map(|e| sc.z[e.0]).collect(),
+            (None, Some(r)) => {
+                let st = self.fast_stats(r, p);
+                cand.iter().map(|e| standardise(&self.raw(p, e.0), &st)).collect()
+            }
+            (None, None) => unreachable!("scores are computed without retrieval"),
+        };
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(req.jitter.map_or(0, |j| j.1));
+        // (candidate slot, score)
         let scored: Vec<(usize, f32)> = cand
             .iter()
-            .map(|&s| {
-                let mut v = self.fusion.logit(&sc.z[s]) - req.tunables.penalty(c.attrs[s].as_ref());
+            .zip(&zs)
+            .enumerate()
+            .map(|(i, (e, z))| {
+                let mut v = self.fusion.logit(z) - req.tunables.penalty(c.attrs[e.0].as_ref());
                 if let Some((scale, _)) = req.jitter {
                     v += scale * rng.random::<f32>();
                 }
-                (s, v)
+                (i, v)
             })
             .collect();
         // MMR with the artist cap and the new-artist quota.
@@ -884,7 +1090,9 @@ impl<'a> Hybrid<'a> {
         let span = (hi - lo).max(1e-6);
         let mut left: Vec<(usize, f32)> = scored;
         left.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        left.truncate(req.n * 20);
+        // The MMR window: wide enough for diversity to matter, narrow
+        // enough that the pairwise similarities stay cheap.
+        left.truncate(req.n * 10);
         let need_new = (req.min_new_artist_share * req.n as f32).ceil() as usize;
         let mut chosen: Vec<(usize, f32)> = Vec::with_capacity(req.n);
         let mut per_artist: HashMap<i64, usize> = HashMap::new();
@@ -895,11 +1103,11 @@ impl<'a> Hybrid<'a> {
             let slots = req.n - chosen.len();
             let must_new = need_new.saturating_sub(new_count) >= slots;
             let mut best: Option<(usize, f32)> = None;
-            for (k, &(s, v)) in left.iter().enumerate() {
+            for (k, &(slot, v)) in left.iter().enumerate() {
                 if taken[k] {
                     continue;
                 }
-                let artist = c.artist[s];
+                let artist = c.artist[cand[slot].0];
                 if artist.is_some_and(|a| per_artist.get(&a).copied().unwrap_or(0) >= req.max_per_artist) {
                     continue;
                 }
@@ -914,7 +1122,8 @@ impl<'a> Hybrid<'a> {
             }
             let Some((k, _)) = best else { break };
             taken[k] = true;
-            let (s, v) = left[k];
+            let (slot, v) = left[k];
+            let s = cand[slot].0;
             if let Some(a) = c.artist[s] {
                 *per_artist.entry(a).or_default() += 1;
                 if !p.played_artists.contains(&a) {
@@ -923,11 +1132,11 @@ impl<'a> Hybrid<'a> {
             } else {
                 new_count += 1;
             }
-            chosen.push((s, v));
+            chosen.push((slot, v));
             if req.mmr_lambda < 1.0 {
                 for (j, &(t, _)) in left.iter().enumerate() {
                     if !taken[j] {
-                        max_sim[j] = max_sim[j].max(self.similarity(s, t));
+                        max_sim[j] = max_sim[j].max(self.similarity(s, cand[t].0));
                     }
                 }
             }
@@ -935,14 +1144,18 @@ impl<'a> Hybrid<'a> {
         pool.returned = chosen.len();
         let items = chosen
             .into_iter()
-            .map(|(s, score)| self.item(p, &sc, s, score, sources.remove(&s).unwrap_or_default()))
+            .map(|(slot, score)| {
+                let (s, mask) = cand[slot];
+                let sources = (0..noms.len()).filter(|i| mask & (1 << i) != 0).map(|i| noms[i].0.to_string()).collect();
+                self.item(p, &zs[slot], s, score, sources)
+            })
             .collect();
         Ok(Response { items, pool })
     }
 
-    fn item(&self, p: &Profile, sc: &Scores, s: usize, score: f32, sources: Vec<String>) -> Ranked {
+    fn item(&self, p: &Profile, z: &[f32; N_FEATURES], s: usize, score: f32, sources: Vec<String>) -> Ranked {
         let c = self.catalog;
-        let contrib = self.fusion.contributions(&sc.z[s]);
+        let contrib = self.fusion.contributions(z);
         Ranked {
             song: s,
             song_id: c.song_ids[s],
@@ -956,14 +1169,13 @@ impl<'a> Hybrid<'a> {
 
     /// Fused scores of the given songs for `p` (no rules, no candidates).
     pub fn score_songs(&self, p: &Profile, songs: &[usize]) -> Vec<f32> {
-        let sc = self.scores(p);
-        songs.iter().map(|&s| self.fusion.logit(&sc.z[s])).collect()
+        self.z_of(p, songs).iter().map(|z| self.fusion.logit(z)).collect()
     }
 
     /// Scores and explains the given songs for `p` (no rules).
     pub fn explain(&self, p: &Profile, songs: &[usize]) -> Vec<Ranked> {
-        let sc = self.scores(p);
-        songs.iter().map(|&s| self.item(p, &sc, s, self.fusion.logit(&sc.z[s]), Vec::new())).collect()
+        let zs = self.z_of(p, songs);
+        songs.iter().zip(&zs).map(|(&s, z)| self.item(p, z, s, self.fusion.logit(z), Vec::new())).collect()
     }
 
     /// Fused scores of every catalog song (no rules), for offline

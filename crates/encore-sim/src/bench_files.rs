@@ -35,13 +35,19 @@ fn uuid(tag: u64, i: u64) -> String {
 }
 
 /// Writes a file shaped like the Last.fm 1K-user dataset: `users` users,
-/// about `rows` listens sorted by user and newest first, ~170k artists with
-/// Zipf popularity, up to 60 tracks each, 12 % of rows without a track id,
+/// about `rows` listens sorted by user and newest first, `artists` artists
+/// (the real file has ~170k) with Zipf popularity, up to 60 tracks each, 12 % of rows without a track id,
 /// some artist names with diacritics, and one malformed row in 100,000
 /// (missing fields or a broken timestamp), as the real file has.
-pub fn write_lastfm_1k(out: &mut impl Write, rows: u64, users: u32, seed: u64) -> io::Result<GeneratedFile> {
+pub fn write_lastfm_1k(
+    out: &mut impl Write,
+    rows: u64,
+    users: u32,
+    artists: u64,
+    seed: u64,
+) -> io::Result<GeneratedFile> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let n_artists = 170_000u64;
+    let n_artists = artists.max(1);
     let artist_zipf = Zipf::new(n_artists as f64, 1.05).expect("valid zipf");
     let track_zipf = Zipf::new(60.0, 1.1).expect("valid zipf");
     let activity = LogNormal::new(0.0, 0.7).expect("valid lognormal");
@@ -92,7 +98,7 @@ mod tests {
     #[test]
     fn writes_the_asked_rows_in_lastfm_shape() {
         let mut buf = Vec::new();
-        let g = write_lastfm_1k(&mut buf, 5_000, 7, 1).unwrap();
+        let g = write_lastfm_1k(&mut buf, 5_000, 7, 170_000, 1).unwrap();
         let text = String::from_utf8(buf).unwrap();
         assert_eq!(g.rows, 5_000);
         assert_eq!(text.lines().count(), 5_000);

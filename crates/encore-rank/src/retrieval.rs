@@ -1,0 +1,413 @@
+//! Candidate retrieval for large catalogs.
+//!
+//! Scoring every song for every request costs O(catalog) per request (about
+//! 0.4 s on a 580k-song catalog). [`Retrieval`] makes a request cost
+//! O(candidates) instead:
+//! - each vector source (`cf`, `cold`, `knn`, `audio`, `seed`) asks an HNSW
+//!   index ([`encore_index::VectorIndex`]) for its top songs by inner
+//!   product. Maximum inner product search is reduced to cosine search by
+//!   the usual augmentation (Bachrach et al. 2014): every song vector `v`
+//!   gets one more coordinate `√(M² − |v|²)` (`M` the largest norm), the
+//!   query a 0, so all indexed vectors have length `M` and the cosine
+//!   orders songs exactly as the inner product does;
+//! - `text` walks the postings of the profile's strongest terms (songs
+//!   sorted by term weight), `popular` and `comention` walk per-genre and
+//!   per-artist lists sorted by popularity (exact);
+//! - the features are standardised with catalog moments computed without
+//!   scoring the catalog: for the linear features (`cf`, `knn`, `audio`) the
+//!   mean and variance of `q·v` over the catalog are `q·μ` and `qᵀSq − (q·μ)²`
+//!   with `μ` and `S` the first and second moments of the song vectors
+//!   (exact); `popular` from per-genre sums (exact); `text` and `seed` from a
+//!   fixed random sample of songs.
+//!
+//! Sets smaller than [`RetrievalConfig::ann_min`] are scanned exactly.
+//! What the approximation costs in quality is measured by the tests
+//! (overlap with the exact ranking) and by `bench/load.sh` (both modes).
+
+use std::collections::HashMap;
+
+use encore_index::{IndexConfig, Metric, VectorIndex};
+use rand::seq::index::sample;
+use rand::SeedableRng;
+
+use crate::{dot, sparse_dot, Catalog, Error, Result};
+
+/// Settings of [`Retrieval`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetrievalConfig {
+    /// Vector sets with at least this many songs get an HNSW index; smaller
+    /// ones are scanned exactly.
+    pub ann_min: usize,
+    /// HNSW search candidate list (ef); usearch widens it to the number
+    /// asked for.
+    pub ef: usize,
+    /// Profile terms whose postings the text source walks.
+    pub text_terms: usize,
+    /// Songs sampled for the `text` and `seed` moments.
+    pub sample: usize,
+}
+
+impl Default for RetrievalConfig {
+    fn default() -> Self {
+        RetrievalConfig { ann_min: 5_000, ef: 256, text_terms: 32, sample: 4096 }
+    }
+}
+
+/// Top-by-inner-product over one set of song vectors.
+enum Nearest {
+    /// Exact scan: catalog positions and their vectors, row-major.
+    Scan { positions: Vec<u32>, dim: usize, vectors: Vec<f32> },
+    /// HNSW over the augmented vectors; keys are catalog positions.
+    Ann { index: VectorIndex, dim: usize },
+}
+
+impl std::fmt::Debug for Nearest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Nearest::Scan { positions, dim, .. } => write!(f, "Scan({} × {dim})", positions.len()),
+            Nearest::Ann { index, .. } => write!(f, "Ann({index:?})"),
+        }
+    }
+}
+
+impl Nearest {
+    fn new<'a>(items: impl Iterator<Item = (usize, &'a [f32])>, cfg: &RetrievalConfig) -> Result<Option<Nearest>> {
+        let items: Vec<(usize, &[f32])> = items.collect();
+        let Some(dim) = items.first().map(|e| e.1.len()) else { return Ok(None) };
+        if items.iter().any(|e| e.1.len() != dim) {
+            return Err(Error::BadRequest("song vectors of one kind differ in length".into()));
+        }
+        if items.len() < cfg.ann_min {
+            let positions = items.iter().map(|e| e.0 as u32).collect();
+            let vectors = items.iter().flat_map(|e| e.1.iter().copied()).collect();
+            return Ok(Some(Nearest::Scan { positions, dim, vectors }));
+        }
+        let max = items.iter().map(|e| dot(e.1, e.1)).fold(0f32, f32::max);
+        let mut vectors = Vec::with_capacity(items.len() * (dim + 1));
+        for (_, v) in &items {
+            vectors.extend_from_slice(v);
+            vectors.push((max - dot(v, v)).max(0.0).sqrt());
+        }
+        let keys: Vec<u64> = items.iter().map(|e| e.0 as u64).collect();
+        // Every augmented vector has length M, so inner product orders them as
+        // cosine does, and is cheaper to compute.
+        let config = IndexConfig {
+            metric: Metric::InnerProduct,
+            connectivity: 16,
+            expansion_add: 128,
+            expansion_search: cfg.ef,
+        };
+        let index = VectorIndex::build(dim + 1, &vectors, &keys, config).map_err(|e| Error::Index(e.to_string()))?;
+        Ok(Some(Nearest::Ann { index, dim }))
+    }
+
+    /// Catalog positions of the (about) `k` songs with the largest `q·v`.
+    fn top(&self, q: &[f32], k: usize) -> Vec<usize> {
+        match self {
+            Nearest::Scan { positions, dim, vectors } => {
+                if q.len() != *dim || k == 0 {
+                    return Vec::new();
+                }
+                let mut v: Vec<(f32, u32)> =
+                    vectors.chunks_exact(*dim).zip(positions).map(|(row, &p)| (dot(row, q), p)).collect();
+                let k = k.min(v.len());
+                v.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                v.truncate(k);
+                v.into_iter().map(|e| e.1 as usize).collect()
+            }
+            Nearest::Ann { index, dim } => {
+                if q.len() != *dim || k == 0 {
+                    return Vec::new();
+                }
+                let mut aug = Vec::with_capacity(dim + 1);
+                aug.extend_from_slice(q);
+                aug.push(0.0);
+                // usearch searches with max(ef, k) candidates.
+                index.search(&aug, k).map(|r| r.into_iter().map(|e| e.0 as usize).collect()).unwrap_or_default()
+            }
+        }
+    }
+}
+
+/// First and second moments of a set of vectors: the catalog mean and
+/// standard deviation of `q·v` for any `q` without visiting the set.
+#[derive(Debug, Clone)]
+struct Moments {
+    dim: usize,
+    mean: Vec<f64>,
+    /// E[v vᵀ], row-major.
+    second: Vec<f64>,
+    n: usize,
+}
+
+impl Moments {
+    fn new<'a>(items: impl Iterator<Item = &'a [f32]>) -> Option<Moments> {
+        let mut m: Option<Moments> = None;
+        for v in items {
+            let m = m.get_or_insert_with(|| Moments {
+                dim: v.len(),
+                mean: vec![0.0; v.len()],
+                second: vec![0.0; v.len() * v.len()],
+                n: 0,
+            });
+            if v.len() != m.dim {
+                continue;
+            }
+            m.n += 1;
+            for (i, &x) in v.iter().enumerate() {
+                m.mean[i] += x as f64;
+                let row = &mut m.second[i * m.dim..(i + 1) * m.dim];
+                for (r, &y) in row.iter_mut().zip(v) {
+                    *r += x as f64 * y as f64;
+                }
+            }
+        }
+        let mut m = m?;
+        let n = m.n.max(1) as f64;
+        m.mean.iter_mut().for_each(|x| *x /= n);
+        m.second.iter_mut().for_each(|x| *x /= n);
+        Some(m)
+    }
+
+    /// (mean, sd) of `q·v` over the set.
+    fn of(&self, q: &[f32]) -> Option<(f64, f64)> {
+        if q.len() != self.dim || self.n < 2 {
+            return None;
+        }
+        let mean: f64 = q.iter().zip(&self.mean).map(|(&a, &b)| a as f64 * b).sum();
+        let mut sq = 0f64;
+        for (i, &a) in q.iter().enumerate() {
+            let row = &self.second[i * self.dim..(i + 1) * self.dim];
+            sq += a as f64 * row.iter().zip(q).map(|(&s, &b)| s * b as f64).sum::<f64>();
+        }
+        Some((mean, (sq - mean * mean).max(0.0).sqrt()))
+    }
+}
+
+/// Sums of `ln(1 + popularity)` and its square over a set of songs.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PopSums {
+    pub(crate) s1: f64,
+    pub(crate) s2: f64,
+}
+
+/// The indexes and lists of candidate retrieval, built once per model load
+/// (see the module docs).
+#[derive(Debug)]
+pub struct Retrieval {
+    cfg: RetrievalConfig,
+    warm: Option<Nearest>,
+    cold: Option<Nearest>,
+    units: Option<Nearest>,
+    audio: Option<Nearest>,
+    /// Term → (position, weight), heaviest first.
+    postings: HashMap<u32, Vec<(u32, f32)>>,
+    /// Songs with a term vector.
+    text_songs: usize,
+    /// Genre → positions, most popular first.
+    pub(crate) by_genre: HashMap<String, Vec<u32>>,
+    /// Every position, most popular first.
+    pub(crate) by_popularity: Vec<u32>,
+    pub(crate) pop_genre: HashMap<String, PopSums>,
+    pub(crate) pop_all: PopSums,
+    cf_moments: Option<Moments>,
+    unit_moments: Option<Moments>,
+    audio_moments: Option<Moments>,
+    /// Fixed random sample of positions for the `text` and `seed` moments.
+    pub(crate) sample: Vec<u32>,
+}
+
+impl Retrieval {
+    /// Builds the indexes over `catalog` with the per-song CF vectors,
+    /// their unit versions and popularity that [`crate::Prepared`] derived.
+    pub(crate) fn build(
+        catalog: &Catalog,
+        song_vecs: &[Option<Vec<f32>>],
+        song_units: &[Option<Vec<f32>>],
+        popularity: &[f32],
+        cfg: RetrievalConfig,
+    ) -> Result<Retrieval> {
+        let n = catalog.len();
+        let warm = Nearest::new(
+            (0..n).filter(|&s| catalog.cf_col[s].is_some()).filter_map(|s| song_vecs[s].as_deref().map(|v| (s, v))),
+            &cfg,
+        )?;
+        let cold = Nearest::new(
+            (0..n).filter(|&s| catalog.cf_col[s].is_none()).filter_map(|s| song_vecs[s].as_deref().map(|v| (s, v))),
+            &cfg,
+        )?;
+        let units = Nearest::new((0..n).filter_map(|s| song_units[s].as_deref().map(|v| (s, v))), &cfg)?;
+        let audio = Nearest::new((0..n).filter_map(|s| catalog.audio[s].as_deref().map(|v| (s, v))), &cfg)?;
+        let mut postings: HashMap<u32, Vec<(u32, f32)>> = HashMap::new();
+        let text_songs = catalog.text.iter().flatten().count();
+        for (s, t) in catalog.text.iter().enumerate() {
+            for &(term, w) in t.iter().flatten() {
+                postings.entry(term).or_default().push((s as u32, w));
+            }
+        }
+        for p in postings.values_mut() {
+            p.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        }
+        let by_pop = |a: &u32, b: &u32| popularity[*b as usize].total_cmp(&popularity[*a as usize]).then(a.cmp(b));
+        let mut by_popularity: Vec<u32> = (0..n as u32).collect();
+        by_popularity.sort_unstable_by(by_pop);
+        let mut by_genre: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut pop_genre: HashMap<String, PopSums> = HashMap::new();
+        let mut pop_all = PopSums::default();
+        for &s in &by_popularity {
+            let l = (1.0 + popularity[s as usize] as f64).ln();
+            pop_all.s1 += l;
+            pop_all.s2 += l * l;
+            if let Some(g) = &catalog.genre[s as usize] {
+                by_genre.entry(g.clone()).or_default().push(s);
+                let e = pop_genre.entry(g.clone()).or_default();
+                e.s1 += l;
+                e.s2 += l * l;
+            }
+        }
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x5eed);
+        let mut sample: Vec<u32> = if n <= cfg.sample {
+            (0..n as u32).collect()
+        } else {
+            sample(&mut rng, n, cfg.sample).into_iter().map(|s| s as u32).collect()
+        };
+        sample.sort_unstable();
+        Ok(Retrieval {
+            cfg,
+            warm,
+            cold,
+            units,
+            audio,
+            postings,
+            text_songs,
+            by_genre,
+            by_popularity,
+            pop_genre,
+            pop_all,
+            cf_moments: Moments::new(song_vecs.iter().flatten().map(Vec::as_slice)),
+            unit_moments: Moments::new(song_units.iter().flatten().map(Vec::as_slice)),
+            audio_moments: Moments::new(catalog.audio.iter().flatten().map(Vec::as_slice)),
+            sample,
+        })
+    }
+
+    /// Whether any set is served by an HNSW index (else everything is an
+    /// exact scan).
+    pub fn uses_ann(&self) -> bool {
+        [&self.warm, &self.cold, &self.units, &self.audio].iter().any(|n| matches!(n, Some(Nearest::Ann { .. })))
+    }
+
+    pub(crate) fn top_warm(&self, q: &[f32], k: usize) -> Vec<usize> {
+        self.warm.as_ref().map(|n| n.top(q, k)).unwrap_or_default()
+    }
+
+    pub(crate) fn top_cold(&self, q: &[f32], k: usize) -> Vec<usize> {
+        self.cold.as_ref().map(|n| n.top(q, k)).unwrap_or_default()
+    }
+
+    pub(crate) fn top_unit(&self, q: &[f32], k: usize) -> Vec<usize> {
+        self.units.as_ref().map(|n| n.top(q, k)).unwrap_or_default()
+    }
+
+    pub(crate) fn top_audio(&self, q: &[f32], k: usize) -> Vec<usize> {
+        self.audio.as_ref().map(|n| n.top(q, k)).unwrap_or_default()
+    }
+
+    /// Songs sharing the profile's strongest terms, by term-vector cosine
+    /// with `profile` (sparse, sorted by term), best `k`.
+    pub(crate) fn top_text(&self, catalog: &Catalog, profile: &[(u32, f32)], k: usize) -> Vec<usize> {
+        if self.text_songs < self.cfg.ann_min {
+            // Small enough to score every song.
+            let mut v: Vec<(f32, usize)> = catalog
+                .text
+                .iter()
+                .enumerate()
+                .filter_map(|(s, t)| t.as_ref().map(|t| (sparse_dot(t, profile), s)))
+                .collect();
+            let k = k.min(v.len());
+            if k == 0 {
+                return Vec::new();
+            }
+            v.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            v.truncate(k);
+            return v.into_iter().map(|e| e.1).collect();
+        }
+        let mut terms: Vec<&(u32, f32)> = profile.iter().collect();
+        terms.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut seen = std::collections::HashSet::new();
+        for (term, _) in terms.into_iter().take(self.cfg.text_terms) {
+            for &(s, _) in self.postings.get(term).map(|p| &p[..p.len().min(k)]).unwrap_or(&[]) {
+                seen.insert(s as usize);
+            }
+        }
+        let mut v: Vec<(f32, usize)> =
+            seen.into_iter().filter_map(|s| catalog.text[s].as_ref().map(|t| (sparse_dot(t, profile), s))).collect();
+        v.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        v.truncate(k);
+        v.into_iter().map(|e| e.1).collect()
+    }
+
+    pub(crate) fn cf_stats(&self, q: &[f32]) -> Option<(f64, f64)> {
+        self.cf_moments.as_ref()?.of(q)
+    }
+
+    pub(crate) fn unit_stats(&self, q: &[f32]) -> Option<(f64, f64)> {
+        self.unit_moments.as_ref()?.of(q)
+    }
+
+    pub(crate) fn audio_stats(&self, q: &[f32]) -> Option<(f64, f64)> {
+        self.audio_moments.as_ref()?.of(q)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moments_match_a_scan() {
+        let vs: Vec<Vec<f32>> =
+            (0..200).map(|i| (0..5).map(|j| ((i * 7 + j * 3) % 11) as f32 - 4.0).collect()).collect();
+        let q = [0.3f32, -1.0, 2.0, 0.5, 0.0];
+        let m = Moments::new(vs.iter().map(Vec::as_slice)).unwrap();
+        let (mean, sd) = m.of(&q).unwrap();
+        let xs: Vec<f64> = vs.iter().map(|v| dot(v, &q) as f64).collect();
+        let em = xs.iter().sum::<f64>() / xs.len() as f64;
+        let esd = (xs.iter().map(|x| (x - em).powi(2)).sum::<f64>() / xs.len() as f64).sqrt();
+        assert!((mean - em).abs() < 1e-4, "{mean} vs {em}");
+        assert!((sd - esd).abs() < 1e-4, "{sd} vs {esd}");
+    }
+
+    #[test]
+    fn augmented_index_finds_the_largest_inner_products() {
+        use rand::Rng;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let dim = 16;
+        // Vectors of very different lengths: cosine order ≠ inner-product order.
+        let vs: Vec<Vec<f32>> = (0..6000)
+            .map(|_| {
+                let len = rng.random_range(0.1f32..3.0);
+                (0..dim).map(|_| rng.random_range(-1f32..1.0) * len).collect()
+            })
+            .collect();
+        let cfg = RetrievalConfig { ann_min: 1000, ..Default::default() };
+        let ann = Nearest::new(vs.iter().enumerate().map(|(i, v)| (i, v.as_slice())), &cfg).unwrap().unwrap();
+        assert!(matches!(ann, Nearest::Ann { .. }));
+        let scan = Nearest::new(
+            vs.iter().enumerate().map(|(i, v)| (i, v.as_slice())),
+            &RetrievalConfig { ann_min: usize::MAX, ..cfg },
+        )
+        .unwrap()
+        .unwrap();
+        let mut hits = 0;
+        let mut total = 0;
+        for _ in 0..50 {
+            let q: Vec<f32> = (0..dim).map(|_| rng.random_range(-1f32..1.0)).collect();
+            let exact: std::collections::HashSet<usize> = scan.top(&q, 50).into_iter().collect();
+            hits += ann.top(&q, 50).into_iter().filter(|s| exact.contains(s)).count();
+            total += 50;
+        }
+        let recall = hits as f64 / total as f64;
+        assert!(recall >= 0.95, "recall@50 of the augmented index {recall}");
+    }
+}
