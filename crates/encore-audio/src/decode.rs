@@ -49,6 +49,16 @@ const CHUNK: usize = 4096;
 
 /// Decodes `path` (WAV, FLAC, MP3, Ogg/Vorbis, AAC/M4A, ALAC).
 pub fn decode(path: &Path) -> Result<Decoded> {
+    decode_limited(path, None)
+}
+
+/// Decodes only the first `seconds` of `path` (loudness is then that of
+/// the head): what a picture or a preview needs, in bounded memory.
+pub fn decode_head(path: &Path, seconds: f64) -> Result<Decoded> {
+    decode_limited(path, Some(seconds.max(0.0)))
+}
+
+fn decode_limited(path: &Path, seconds: Option<f64>) -> Result<Decoded> {
     let file = File::open(path).map_err(|e| fail(path, e.to_string()))?;
     if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
         return Err(fail(path, "empty file"));
@@ -76,6 +86,7 @@ pub fn decode(path: &Path) -> Result<Decoded> {
         .map_err(|e| fail(path, format!("unsupported codec ({e})")))?;
     let source_rate = track.codec_params.sample_rate.ok_or_else(|| fail(path, "unknown sample rate"))?;
     let expected_frames = track.codec_params.n_frames;
+    let limit = seconds.map(|s| (s * source_rate as f64).ceil() as u64);
 
     let mut resampler = if source_rate == ANALYSIS_RATE {
         None
@@ -93,6 +104,9 @@ pub fn decode(path: &Path) -> Result<Decoded> {
     let mut bad_packets = 0usize;
     let mut sbuf: Option<SampleBuffer<f32>> = None;
     loop {
+        if limit.is_some_and(|l| frames >= l) {
+            break;
+        }
         let packet = match format.next_packet() {
             Ok(p) => p,
             Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
@@ -147,7 +161,7 @@ pub fn decode(path: &Path) -> Result<Decoded> {
     if frames == 0 {
         return Err(fail(path, "no audio frames"));
     }
-    if let Some(n) = expected_frames {
+    if let (Some(n), None) = (expected_frames, limit) {
         if frames + (n / 100).max(1) < n {
             return Err(fail(path, format!("truncated: {frames} of {n} frames decoded")));
         }

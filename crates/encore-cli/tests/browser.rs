@@ -182,13 +182,20 @@ fn the_page_in_headless_chromium() {
     b.wait("the new user's history", &format!("document.querySelector('#history').textContent !== {first}"));
     b.wait("the new user's playlist", "document.querySelectorAll('#discover li').length >= 3");
 
-    // Open a song: descriptors, spectrum and similar songs by each model.
+    // Open a song: descriptors, spectrogram, spectrum and similar songs by
+    // each model.
     b.click("#discover li a.song");
     b.wait(
         "the song panel",
         "!document.getElementById('song-panel').hidden && document.querySelector('#song-body dl')",
     );
     assert!(b.script("return !!document.getElementById('spectrum')").as_bool().unwrap());
+    // The spectrogram image loaded and decoded (64 mel bands high).
+    let h = b.wait(
+        "the spectrogram image",
+        "(() => { const i = document.getElementById('spectrogram'); return i && i.complete && i.naturalHeight; })()",
+    );
+    assert_eq!(h, json!(64));
     let cols = b.script("return document.querySelectorAll('#song-body .cols > div').length");
     assert_eq!(cols, json!(4));
     b.screenshot(&shots.join("laptop-song.png"));

@@ -112,6 +112,9 @@ fn api_answers_and_bad_input_gets_4xx_with_a_message() {
     }
     let (_, page) = get(a, "/");
     assert!(page.contains("<title>Encore</title>"));
+    let (status, png) = get(a, "/v1/songs/2/spectrogram.png");
+    assert_eq!(status, 200);
+    assert!(png.starts_with("\u{fffd}PNG\r\n"), "not a PNG: {:?}", &png[..png.len().min(16)]);
 
     // The sweep: every one is a 4xx with a message, and nothing kills it.
     let long = "9".repeat(400);
@@ -125,6 +128,7 @@ fn api_answers_and_bad_input_gets_4xx_with_a_message() {
         g(format!("/v1/users/{user}/history"));
         g(format!("/v1/songs/{user}"));
         g(format!("/v1/songs/{user}/similar"));
+        g(format!("/v1/songs/{user}/spectrogram.png"));
         g(format!("/v1/artists/{user}/similar"));
     }
     for q in [

@@ -843,7 +843,7 @@ impl<'a> Hybrid<'a> {
     }
 
     /// Each source's nominations from the retrieval indexes and lists.
-    fn nominate_fast(&self, r: &Retrieval, p: &Profile, k: usize) -> Vec<(&'static str, Vec<usize>)> {
+    fn nominate_fast(&self, r: &Retrieval, p: &Profile, k: usize, n: usize) -> Vec<(&'static str, Vec<usize>)> {
         let c = self.catalog;
         let best = |mut v: Vec<(f32, usize)>| -> Vec<usize> {
             v.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -851,10 +851,10 @@ impl<'a> Hybrid<'a> {
             v.truncate(k);
             v.into_iter().map(|e| e.1).collect()
         };
-        let cf = if p.has_cf { r.top_warm(&p.cf_vector, k) } else { Vec::new() };
-        let cold = if p.has_cf { r.top_cold(&p.cf_vector, k) } else { Vec::new() };
-        let knn = if p.recent.is_empty() { Vec::new() } else { r.top_unit(&p.recent_mean, k) };
-        let audio = p.audio.as_ref().map(|a| r.top_audio(a, k)).unwrap_or_default();
+        let cf = if p.has_cf { r.top_warm(&p.cf_vector, k, n) } else { Vec::new() };
+        let cold = if p.has_cf { r.top_cold(&p.cf_vector, k, n) } else { Vec::new() };
+        let knn = if p.recent.is_empty() { Vec::new() } else { r.top_unit(&p.recent_mean, k, n) };
+        let audio = p.audio.as_ref().map(|a| r.top_audio(a, k, n)).unwrap_or_default();
         let text = p.text.as_ref().map(|t| r.top_text(c, t, k)).unwrap_or_default();
         let comention = best(
             p.comentioned
@@ -885,10 +885,10 @@ impl<'a> Hybrid<'a> {
             let mut near: Vec<usize> = Vec::new();
             for &q in &p.seeds {
                 if let Some(u) = self.song_unit(q) {
-                    near.extend(r.top_unit(u, k));
+                    near.extend(r.top_unit(u, k, n));
                 }
                 if let Some(a) = &c.audio[q] {
-                    near.extend(r.top_audio(a, k));
+                    near.extend(r.top_audio(a, k, n));
                 }
             }
             near.sort_unstable();
@@ -1025,7 +1025,7 @@ impl<'a> Hybrid<'a> {
         let c = self.catalog;
         let k = req.per_source.max(req.n);
         let (noms, full) = match self.prep.retrieval.as_deref() {
-            Some(r) => (self.nominate_fast(r, p, k), None),
+            Some(r) => (self.nominate_fast(r, p, k, req.n), None),
             None => {
                 let sc = self.scores(p);
                 (self.nominations(p, &sc, k), Some(sc))

@@ -41,6 +41,10 @@ pub struct RetrievalConfig {
     /// HNSW search candidate list (ef); usearch widens it to the number
     /// asked for.
     pub ef: usize,
+    /// Songs an HNSW-served source nominates: at most this many, or five
+    /// times the songs asked for if more (an exact scan nominates the
+    /// request's full `per_source`).
+    pub ann_k: usize,
     /// Profile terms whose postings the text source walks.
     pub text_terms: usize,
     /// Songs sampled for the `text` and `seed` moments.
@@ -49,7 +53,7 @@ pub struct RetrievalConfig {
 
 impl Default for RetrievalConfig {
     fn default() -> Self {
-        RetrievalConfig { ann_min: 5_000, ef: 256, text_terms: 32, sample: 4096 }
+        RetrievalConfig { ann_min: 20_000, ef: 64, ann_k: 100, text_terms: 32, sample: 4096 }
     }
 }
 
@@ -291,26 +295,35 @@ impl Retrieval {
         })
     }
 
+    /// How many songs a source of `per_source` nominations asks a set for,
+    /// for a request of `n` songs.
+    fn want(&self, set: &Option<Nearest>, per_source: usize, n: usize) -> usize {
+        match set {
+            Some(Nearest::Ann { .. }) => per_source.min(self.cfg.ann_k.max(5 * n)),
+            _ => per_source,
+        }
+    }
+
     /// Whether any set is served by an HNSW index (else everything is an
     /// exact scan).
     pub fn uses_ann(&self) -> bool {
         [&self.warm, &self.cold, &self.units, &self.audio].iter().any(|n| matches!(n, Some(Nearest::Ann { .. })))
     }
 
-    pub(crate) fn top_warm(&self, q: &[f32], k: usize) -> Vec<usize> {
-        self.warm.as_ref().map(|n| n.top(q, k)).unwrap_or_default()
+    pub(crate) fn top_warm(&self, q: &[f32], k: usize, n: usize) -> Vec<usize> {
+        self.warm.as_ref().map(|s| s.top(q, self.want(&self.warm, k, n))).unwrap_or_default()
     }
 
-    pub(crate) fn top_cold(&self, q: &[f32], k: usize) -> Vec<usize> {
-        self.cold.as_ref().map(|n| n.top(q, k)).unwrap_or_default()
+    pub(crate) fn top_cold(&self, q: &[f32], k: usize, n: usize) -> Vec<usize> {
+        self.cold.as_ref().map(|s| s.top(q, self.want(&self.cold, k, n))).unwrap_or_default()
     }
 
-    pub(crate) fn top_unit(&self, q: &[f32], k: usize) -> Vec<usize> {
-        self.units.as_ref().map(|n| n.top(q, k)).unwrap_or_default()
+    pub(crate) fn top_unit(&self, q: &[f32], k: usize, n: usize) -> Vec<usize> {
+        self.units.as_ref().map(|s| s.top(q, self.want(&self.units, k, n))).unwrap_or_default()
     }
 
-    pub(crate) fn top_audio(&self, q: &[f32], k: usize) -> Vec<usize> {
-        self.audio.as_ref().map(|n| n.top(q, k)).unwrap_or_default()
+    pub(crate) fn top_audio(&self, q: &[f32], k: usize, n: usize) -> Vec<usize> {
+        self.audio.as_ref().map(|s| s.top(q, self.want(&self.audio, k, n))).unwrap_or_default()
     }
 
     /// Songs sharing the profile's strongest terms, by term-vector cosine

@@ -321,6 +321,28 @@ async fn song(State(s): State<AppState>, Path(song): Path<String>) -> ApiResult<
     ))
 }
 
+/// The first 30 s of a song's audio as a log-mel spectrogram PNG.
+async fn song_spectrogram(State(s): State<AppState>, Path(song): Path<String>) -> Result<Response, ApiError> {
+    let song = id(&song, "song")?;
+    let e = s.engine.clone();
+    let png = blocking(move || {
+        let path = e
+            .with_store(|store| {
+                store.songs(&[song])?.pop().ok_or_else(|| EngineError::NotFound(format!("no song with id {song}")))?;
+                store
+                    .song_audio_path(song)?
+                    .ok_or_else(|| EngineError::NotFound(format!("song {song} has no audio file")))
+            })
+            .map_err(ApiError::from)?;
+        let path = e.data_dir().join(path);
+        let d = encore_audio::decode_head(&path, 30.0)
+            .map_err(|err| ApiError::NotFound(format!("song {song}: its audio cannot be read: {err}")))?;
+        Ok(encore_audio::spectrogram_png(&d.samples, 64, 1300))
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "max-age=3600")], png).into_response())
+}
+
 #[derive(Serialize)]
 struct Neighbour {
     song: encore_store::SongInfo,
@@ -645,6 +667,7 @@ pub fn router(state: AppState, timeout: Duration, concurrency: usize) -> Router 
         .route("/v1/users/{id}/similar", get(user_similar))
         .route("/v1/songs/{id}", get(song))
         .route("/v1/songs/{id}/similar", get(song_similar))
+        .route("/v1/songs/{id}/spectrogram.png", get(song_spectrogram))
         .route("/v1/artists/{id}/similar", get(artist_similar))
         .route("/v1/search", get(search))
         .route("/v1/map", get(map))

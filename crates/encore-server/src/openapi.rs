@@ -12,6 +12,13 @@ fn get(summary: &str, params: Vec<Value>) -> Value {
         "404": { "description": "unknown id, with a message" } } } })
 }
 
+fn png(summary: &str, params: Vec<Value>) -> Value {
+    json!({ "get": { "summary": summary, "parameters": params, "responses": {
+        "200": { "description": "OK", "content": { "image/png": {} } },
+        "400": { "description": "bad parameter, with a message" },
+        "404": { "description": "unknown song, no audio file, or unreadable audio, with a message" } } } })
+}
+
 /// The spec.
 pub fn spec() -> Value {
     let id = |what: &str| param("id", "path", "integer", what);
@@ -54,6 +61,7 @@ pub fn spec() -> Value {
             "/v1/songs/{id}": get("metadata, audio descriptors, top terms", vec![id("song id")]),
             "/v1/songs/{id}/similar": get("similar songs", vec![id("song id"), n.clone(),
                 param("by", "query", "string", "cf, audio, text or hybrid")]),
+            "/v1/songs/{id}/spectrogram.png": png("log-mel spectrogram (PNG) of the first 30 s of the song's audio", vec![id("song id")]),
             "/v1/artists/{id}/similar": get("similar and co-mentioned artists", vec![id("artist id"), n.clone()]),
             "/v1/search": get("description search", vec![param("q", "query", "string", "e.g. summery nostalgic"), n]),
             "/v1/map": get("2-D map of the song vectors with genres", vec![]),
