@@ -2,11 +2,17 @@
 # Audio analysis: Encore against librosa (tempo, key) and pyloudnorm
 # (loudness) on the same clips, one core each, in the same run.
 #   bench/audio_vs_librosa.sh DATA_DIR [LIMIT]     (DATA_DIR: after `encore demo`)
+#   bench/audio_vs_librosa.sh TRUTH.jsonl [LIMIT]  (lines with audio, tempo_bpm,
+#                                                  key, mode: e.g. bench/midi_truth.sh's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${1:-encore-data}; LIMIT=${2:-200}
 bench/setup_venv.sh >/dev/null
-TRUTH=$DATA/demo/truth/songs.jsonl
+if [ -f "$DATA" ]; then
+  TRUTH=$DATA; DATA=$(mktemp -d); trap 'rm -rf "$DATA"' EXIT
+else
+  TRUTH=$DATA/demo/truth/songs.jsonl
+fi
 cargo build -q --release -p encore-audio --example accuracy
 RAYON_NUM_THREADS=1 target/release/examples/accuracy "$TRUTH" "$LIMIT" | tee /tmp/encore-audio.json
 head -n "$LIMIT" "$TRUTH" | bench/.venv/bin/python -c 'import json,sys; print("\n".join(json.loads(l)["audio"] for l in sys.stdin))' > /tmp/clips.txt

@@ -38,10 +38,42 @@ enum What {
         #[arg(long)]
         json: bool,
     },
+    /// A tempo/key ground-truth set: MIDI files with known tempo, key and
+    /// mode (`NNN.mid`) and `truth.jsonl`, to render with a General MIDI
+    /// synthesiser (bench/midi_truth.sh uses fluidsynth).
+    Midi {
+        /// Pieces to write.
+        #[arg(long, short, default_value_t = 100)]
+        n: usize,
+        /// Length of each piece, seconds.
+        #[arg(long, default_value_t = 20.0)]
+        seconds: f64,
+        /// Seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output folder.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.what {
+        What::Midi { n, seconds, seed, out, json } => {
+            anyhow::ensure!(seconds > 0.0 && seconds.is_finite(), "--seconds must be positive");
+            let set = encore_sim::write_midi_set(&out, n, seconds, seed)
+                .with_context(|| format!("writing MIDI files into {}", out.display()))?;
+            if json {
+                ui::print_json(&set)?;
+            } else {
+                let drums = set.iter().filter(|p| p.drums).count();
+                println!("{}: {} MIDI files ({drums} with drums) and truth.jsonl", out.display(), set.len());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         What::Lastfm1k { rows, users, artists, seed, out, json } => {
             anyhow::ensure!(users > 0, "--users must be at least 1");
             let file = std::fs::File::create(&out).with_context(|| format!("creating {}", out.display()))?;

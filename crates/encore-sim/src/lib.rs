@@ -28,6 +28,7 @@
 
 mod audio;
 mod bench_files;
+mod midi;
 mod names;
 mod text;
 mod world;
@@ -35,6 +36,7 @@ mod write;
 
 pub use audio::{render_clip, KEY_NAMES};
 pub use bench_files::{write_lastfm_1k, GeneratedFile};
+pub use midi::{write_midi_set, MidiPiece};
 pub use world::{Artist, Genre, Listen, Song, User, World, WorldConfig, GENRES};
 pub use write::{write_world, WorldFiles};
 
