@@ -33,31 +33,36 @@ def mirex(ek, em, k, m):
     return 0.0
 
 
-rows = [json.loads(l) for l in open(sys.argv[1])][: int(sys.argv[2]) if len(sys.argv) > 2 else None]
-acc1 = acc2 = key = 0.0
-audio_s = 0.0
-beat_s = 0.0
-t0 = time.perf_counter()
-lufs = {}
-for r in rows:
-    data, rate = sf.read(r["audio"])
-    lufs[r["audio"]] = pyloudnorm.Meter(rate).integrated_loudness(data)
-    y, sr = librosa.load(r["audio"], sr=22050, mono=True)
-    audio_s += len(y) / sr
-    tb = time.perf_counter()
-    tempo, _ = librosa.beat.beat_track(y=y, sr=sr)
-    beat_s += time.perf_counter() - tb
-    tempo = float(np.atleast_1d(tempo)[0])
-    truth = r["tempo_bpm"]
-    ok = lambda f: abs(tempo - truth * f) <= 0.04 * truth * f
-    acc1 += ok(1.0)
-    acc2 += any(ok(f) for f in (1.0, 2.0, 0.5, 3.0, 1 / 3))
-    chroma = librosa.feature.chroma_cqt(y=y, sr=sr).sum(axis=1)
-    best = max(((np.corrcoef(chroma, np.roll(p, t))[0, 1], KEYS[t], m) for t in range(12)
-                for p, m in ((MAJOR, "major"), (MINOR, "minor"))))
-    key += mirex(best[1], best[2], r["key"], r["mode"])
-wall = time.perf_counter() - t0
-n = len(rows)
-print(json.dumps({"tool": "librosa", "songs": n, "tempo_accuracy1": acc1 / n, "tempo_accuracy2": acc2 / n,
-                  "key_weighted_score": key / n, "realtime_full": audio_s / wall, "realtime_beat_track_only": audio_s / beat_s,
-                  "lufs": lufs}))
+def main():
+    rows = [json.loads(l) for l in open(sys.argv[1])][: int(sys.argv[2]) if len(sys.argv) > 2 else None]
+    acc1 = acc2 = key = 0.0
+    audio_s = 0.0
+    beat_s = 0.0
+    t0 = time.perf_counter()
+    lufs = {}
+    for r in rows:
+        data, rate = sf.read(r["audio"])
+        lufs[r["audio"]] = pyloudnorm.Meter(rate).integrated_loudness(data)
+        y, sr = librosa.load(r["audio"], sr=22050, mono=True)
+        audio_s += len(y) / sr
+        tb = time.perf_counter()
+        tempo, _ = librosa.beat.beat_track(y=y, sr=sr)
+        beat_s += time.perf_counter() - tb
+        tempo = float(np.atleast_1d(tempo)[0])
+        truth = r["tempo_bpm"]
+        ok = lambda f: abs(tempo - truth * f) <= 0.04 * truth * f
+        acc1 += ok(1.0)
+        acc2 += any(ok(f) for f in (1.0, 2.0, 0.5, 3.0, 1 / 3))
+        chroma = librosa.feature.chroma_cqt(y=y, sr=sr).sum(axis=1)
+        best = max(((np.corrcoef(chroma, np.roll(p, t))[0, 1], KEYS[t], m) for t in range(12)
+                    for p, m in ((MAJOR, "major"), (MINOR, "minor"))))
+        key += mirex(best[1], best[2], r["key"], r["mode"])
+    wall = time.perf_counter() - t0
+    n = len(rows)
+    print(json.dumps({"tool": "librosa", "songs": n, "tempo_accuracy1": acc1 / n, "tempo_accuracy2": acc2 / n,
+                      "key_weighted_score": key / n, "realtime_full": audio_s / wall, "realtime_beat_track_only": audio_s / beat_s,
+                      "lufs": lufs}))
+
+
+if __name__ == "__main__":
+    main()

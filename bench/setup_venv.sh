@@ -12,4 +12,7 @@ fi
 .venv/bin/python -m pip install -q "implicit==0.7.2" "numpy==1.26.4" "scipy==1.13.1" "threadpoolctl"
 # Vector search (bench/ann.sh) and audio analysis (bench/audio_vs_librosa.sh).
 .venv/bin/python -m pip install -q "voyager==2.2.3" "librosa==0.11.0" "pyloudnorm==0.2.0" "soundfile==0.14.0"
+# Essentia's PyPI wheel (a development build); optional: the audio comparison
+# adds its column only when it imports.
+.venv/bin/python -m pip install -q "essentia==2.1b6.dev1389" || echo "essentia did not install; the audio comparison goes on without it" >&2
 .venv/bin/python -c "import implicit, numpy, scipy; print('bench venv: implicit', implicit.__version__, 'numpy', numpy.__version__, 'scipy', scipy.__version__)"
