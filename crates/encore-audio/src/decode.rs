@@ -99,6 +99,7 @@ fn decode_limited(path: &Path, seconds: Option<f64>) -> Result<Decoded> {
     let mut pending: Vec<f32> = Vec::with_capacity(CHUNK);
     let mut out: Vec<f32> = Vec::new();
     let mut meter: Option<ebur128::EbuR128> = None;
+    let mut meter_buf: Vec<f32> = Vec::with_capacity(1 << 17);
     let mut channels = 0usize;
     let mut frames = 0u64;
     let mut bad_packets = 0usize;
@@ -139,8 +140,13 @@ fn decode_limited(path: &Path, seconds: Option<f64>) -> Result<Decoded> {
                     .map_err(|e| fail(path, format!("loudness meter: {e}")))?,
             );
         }
-        if let Some(m) = meter.as_mut() {
-            let _ = m.add_frames_f32(inter);
+        // The meter is fed in blocks of ~64k samples, not per packet.
+        meter_buf.extend_from_slice(inter);
+        if meter_buf.len() >= 1 << 16 {
+            if let Some(m) = meter.as_mut() {
+                let _ = m.add_frames_f32(&meter_buf);
+            }
+            meter_buf.clear();
         }
         for frame in inter.chunks(ch) {
             pending.push(frame.iter().sum::<f32>() / ch as f32);
@@ -172,7 +178,10 @@ fn decode_limited(path: &Path, seconds: Option<f64>) -> Result<Decoded> {
     if out.iter().all(|x| x.abs() < 1e-5) {
         return Err(fail(path, "silent"));
     }
-    let meter = meter.expect("frames were decoded");
+    let mut meter = meter.expect("frames were decoded");
+    if !meter_buf.is_empty() {
+        let _ = meter.add_frames_f32(&meter_buf);
+    }
     Ok(Decoded {
         samples: out,
         source_rate,
