@@ -599,28 +599,29 @@ pub fn cold_start(store: &Store, a: &ColdStartArgs) -> anyhow::Result<ColdStartR
     let (cnn, _) = fit_cnn(&x, &y, &a.train)?;
     let held_specs: Vec<&Spectrogram> =
         split.held_out.iter().map(|c| specs[by_col[c]].as_ref().expect("eligible songs decode")).collect();
-    let cnn_vectors: Vec<Vec<f32>> = cnn.predict(&held_specs)?.into_iter().map(|p| p.vector).collect();
+    let held_pred = cnn.predict(&held_specs)?;
+    let train_emb: Vec<Vec<f32>> = cnn.predict(&x)?.into_iter().map(|p| p.embedding).collect();
+    let cnn_vectors: Vec<Vec<f32>> = held_pred.iter().map(|p| p.vector.clone()).collect();
 
-    // Descriptor nearest neighbours: the mean normalised CF vector of the
-    // most similar training songs by descriptor vector.
+    // Nearest neighbours: the mean normalised CF vector of the training
+    // songs most similar to a held-out song by some audio vector.
+    let train_col: Vec<u32> = train_cols.iter().map(|&(c, _)| c).collect();
+    let neighbours = |q: &[f32], train: &[Vec<f32>]| -> Vec<f32> {
+        let mut sims: Vec<(f32, u32)> =
+            train.iter().zip(&train_col).map(|(v, &tc)| (v.iter().zip(q).map(|(a, b)| a * b).sum(), tc)).collect();
+        sims.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut mean = vec![0f32; cf.factors()];
+        for &(_, tc) in sims.iter().take(a.neighbours) {
+            mean.iter_mut().zip(normalized(cf.item_vector(tc as usize))).for_each(|(m, v)| *m += v);
+        }
+        mean
+    };
+    // By descriptor vector, and by the network's learned embedding.
     let scaler = DescriptorScaler::fit(by_col.values().filter_map(|&k| songs[k].descriptors.as_ref()));
     let desc = |col: u32| scaler.embed(songs[by_col[&col]].descriptors.as_ref().expect("eligible songs are analysed"));
-    let train_desc: Vec<(u32, Vec<f32>)> = train_cols.iter().map(|&(c, _)| (c, desc(c))).collect();
-    let desc_vectors: Vec<Vec<f32>> = split
-        .held_out
-        .iter()
-        .map(|&c| {
-            let q = desc(c);
-            let mut sims: Vec<(f32, u32)> =
-                train_desc.iter().map(|(tc, v)| (v.iter().zip(&q).map(|(a, b)| a * b).sum(), *tc)).collect();
-            sims.sort_by(|a, b| b.0.total_cmp(&a.0));
-            let mut mean = vec![0f32; cf.factors()];
-            for &(_, tc) in sims.iter().take(a.neighbours) {
-                mean.iter_mut().zip(normalized(cf.item_vector(tc as usize))).for_each(|(m, v)| *m += v);
-            }
-            mean
-        })
-        .collect();
+    let train_desc: Vec<Vec<f32>> = train_col.iter().map(|&c| desc(c)).collect();
+    let desc_vectors: Vec<Vec<f32>> = split.held_out.iter().map(|&c| neighbours(&desc(c), &train_desc)).collect();
+    let emb_vectors: Vec<Vec<f32>> = held_pred.iter().map(|p| neighbours(&p.embedding, &train_emb)).collect();
 
     // Popularity: the training plays of the song's artist (what is known
     // about a new song before anyone plays it).
@@ -701,6 +702,7 @@ pub fn cold_start(store: &Store, a: &ColdStartArgs) -> anyhow::Result<ColdStartR
         eval("popularity (artist plays)", &|_| pop.clone()),
         eval("descriptor nearest neighbours", &|u| dot_scores(&desc_vectors, u)),
         eval("audio CNN", &|u| dot_scores(&cnn_vectors, u)),
+        eval("audio CNN embedding neighbours", &|u| dot_scores(&emb_vectors, u)),
         eval("hybrid (CNN, audio, text, popularity)", &hybrid_scores),
     ];
     Ok(ColdStartReport {
