@@ -10,6 +10,8 @@ use std::fs::File;
 use std::path::Path;
 
 use rubato::{FftFixedIn, Resampler};
+
+use crate::loudness::LoudnessMeter;
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::{DecoderOptions, CODEC_TYPE_NULL};
 use symphonia::core::errors::Error as SymError;
@@ -98,8 +100,7 @@ fn decode_limited(path: &Path, seconds: Option<f64>) -> Result<Decoded> {
     };
     let mut pending: Vec<f32> = Vec::with_capacity(CHUNK);
     let mut out: Vec<f32> = Vec::new();
-    let mut meter: Option<ebur128::EbuR128> = None;
-    let mut meter_buf: Vec<f32> = Vec::with_capacity(1 << 17);
+    let mut meter: Option<LoudnessMeter> = None;
     let mut channels = 0usize;
     let mut frames = 0u64;
     let mut bad_packets = 0usize;
@@ -133,21 +134,11 @@ fn decode_limited(path: &Path, seconds: Option<f64>) -> Result<Decoded> {
         let sb = sbuf.as_mut().expect("just set");
         sb.copy_interleaved_ref(buf);
         let inter = sb.samples();
-        if meter.is_none() {
+        let m = meter.get_or_insert_with(|| {
             channels = ch;
-            meter = Some(
-                ebur128::EbuR128::new(ch as u32, source_rate, ebur128::Mode::I | ebur128::Mode::LRA)
-                    .map_err(|e| fail(path, format!("loudness meter: {e}")))?,
-            );
-        }
-        // The meter is fed in blocks of ~64k samples, not per packet.
-        meter_buf.extend_from_slice(inter);
-        if meter_buf.len() >= 1 << 16 {
-            if let Some(m) = meter.as_mut() {
-                let _ = m.add_frames_f32(&meter_buf);
-            }
-            meter_buf.clear();
-        }
+            LoudnessMeter::new(ch, source_rate)
+        });
+        m.add(inter);
         for frame in inter.chunks(ch) {
             pending.push(frame.iter().sum::<f32>() / ch as f32);
             frames += 1;
@@ -178,16 +169,13 @@ fn decode_limited(path: &Path, seconds: Option<f64>) -> Result<Decoded> {
     if out.iter().all(|x| x.abs() < 1e-5) {
         return Err(fail(path, "silent"));
     }
-    let mut meter = meter.expect("frames were decoded");
-    if !meter_buf.is_empty() {
-        let _ = meter.add_frames_f32(&meter_buf);
-    }
+    let meter = meter.expect("frames were decoded");
     Ok(Decoded {
         samples: out,
         source_rate,
         channels,
-        lufs: meter.loudness_global().unwrap_or(f64::NEG_INFINITY),
-        loudness_range: meter.loudness_range().unwrap_or(0.0),
+        lufs: meter.integrated(),
+        loudness_range: meter.range(),
         bad_packets,
     })
 }

@@ -12,12 +12,14 @@ mod analysis;
 pub mod cnn;
 mod decode;
 mod image;
+mod loudness;
 mod vector;
 
 pub use analysis::{analyze, log_mel, Descriptors, FEATURE_VERSION, FRAME_RATE, KEYS};
 pub use cnn::{AudioCnn, CnnConfig, Spectrogram};
 pub use decode::{decode, decode_head, Decoded, ANALYSIS_RATE};
 pub use image::spectrogram_png;
+pub use loudness::LoudnessMeter;
 pub use vector::{DescriptorScaler, RAW_DIM};
 
 use std::path::{Path, PathBuf};
