@@ -24,8 +24,8 @@ keyx = es.KeyExtractor()
 t0 = time.perf_counter()
 for r in rows:
     stereo, rate, channels, *_ = es.AudioLoader(filename=r["audio"])()
-    if channels == 1:
-        stereo = es.StereoMuxer()(stereo[:, 0], stereo[:, 0])
+    # AudioLoader gives a mono file as (samples, zeros), which BS.1770
+    # measures as the mono signal (duplicating it would add 3 dB).
     lufs[r["audio"]] = float(es.LoudnessEBUR128(sampleRate=rate)(stereo)[2])
     y = es.MonoLoader(filename=r["audio"], sampleRate=44100)()
     audio_s += len(y) / 44100

@@ -492,7 +492,7 @@ fn audio_analyze_reports_each_file_and_goes_on() {
         let t: Value = serde_json::from_str(line).unwrap();
         let (est, want) = (rec["tempo_bpm"].as_f64().unwrap(), t["tempo_bpm"].as_f64().unwrap());
         assert!([1.0, 2.0, 0.5].iter().any(|f| (est - want * f).abs() <= 0.04 * want * f), "{est} vs {want}");
-        assert_eq!(rec["feature_version"], 2);
+        assert_eq!(rec["feature_version"], 3);
         assert!((rec["duration_s"].as_f64().unwrap() - 8.0).abs() < 0.05);
     }
     // The demo already analysed its clips: all six come from the store.
