@@ -492,7 +492,7 @@ fn audio_analyze_reports_each_file_and_goes_on() {
         let t: Value = serde_json::from_str(line).unwrap();
         let (est, want) = (rec["tempo_bpm"].as_f64().unwrap(), t["tempo_bpm"].as_f64().unwrap());
         assert!([1.0, 2.0, 0.5].iter().any(|f| (est - want * f).abs() <= 0.04 * want * f), "{est} vs {want}");
-        assert_eq!(rec["feature_version"], 3);
+        assert_eq!(rec["feature_version"], 4);
         assert!((rec["duration_s"].as_f64().unwrap() - 8.0).abs() < 0.05);
     }
     // The demo already analysed its clips: all six come from the store.
@@ -547,7 +547,9 @@ fn audio_network_train_embed_similar_and_cold_start() {
     let c = json(&encore(data, &["audio", "cold-start", "--epochs", "2", "--min-listeners", "1", "--json"]));
     assert_eq!(c["held_out_songs"], 8, "{c}");
     let rows = c["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 6);
+    let methods: Vec<&str> = rows.iter().map(|r| r["method"].as_str().unwrap()).collect();
+    assert_eq!(rows.len(), 7, "{methods:?}");
+    assert!(methods.contains(&"audio CNN embedding neighbours"), "{methods:?}");
     for r in rows {
         let auc = r["auc"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&auc), "{r}");
