@@ -548,7 +548,7 @@ fn audio_network_train_embed_similar_and_cold_start() {
     assert_eq!(c["held_out_songs"], 8, "{c}");
     let rows = c["rows"].as_array().unwrap();
     let methods: Vec<&str> = rows.iter().map(|r| r["method"].as_str().unwrap()).collect();
-    assert_eq!(rows.len(), 7, "{methods:?}");
+    assert_eq!(rows.len(), 8, "{methods:?}");
     assert!(methods.contains(&"audio CNN embedding neighbours"), "{methods:?}");
     for r in rows {
         let auc = r["auc"].as_f64().unwrap();
