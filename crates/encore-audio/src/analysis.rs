@@ -286,7 +286,10 @@ pub fn analyze(x: &[f32], lufs: f64, loudness_range: f64) -> Descriptors {
             acc >= target
         });
         rolloff += (roll.unwrap_or(n_bins - 1) as f32 * bin_hz) as f64;
-        let gm = (power.iter().map(|p| (p + 1e-10).ln()).sum::<f32>() / n_bins as f32).exp();
+        // ln of products of eight (f64 cannot overflow there): one ln per
+        // eight bins instead of one per bin, the same value.
+        let log_sum: f64 = power.chunks(8).map(|c| c.iter().map(|&p| p as f64 + 1e-10).product::<f64>().ln()).sum();
+        let gm = (log_sum / n_bins as f64).exp() as f32;
         let am = power.iter().sum::<f32>() / n_bins as f32 + 1e-10;
         flatness += (gm / am) as f64;
         let frame = &x[start.min(x.len())..(start + N_FFT).min(x.len())];
@@ -394,11 +397,18 @@ pub fn analyze(x: &[f32], lufs: f64, loudness_range: f64) -> Descriptors {
     let mut mel_mean = vec![0f32; N_MELS];
     let mut mel_sq = vec![0f32; N_MELS];
     let mut mfccs: Vec<[f32; N_MFCC]> = Vec::with_capacity(logmel.len());
+    // The DCT-II basis, once per song rather than per frame.
+    let dct: Vec<[f32; N_MELS]> = (0..N_MFCC)
+        .map(|q| {
+            std::array::from_fn(|m| {
+                (PI * q as f32 * (m as f32 + 0.5) / N_MELS as f32).cos() * (2.0 / N_MELS as f32).sqrt()
+            })
+        })
+        .collect();
     for lm in &logmel {
         let mut c = [0f32; N_MFCC];
-        for (q, cq) in c.iter_mut().enumerate() {
-            *cq = (0..N_MELS).map(|m| lm[m] * (PI * q as f32 * (m as f32 + 0.5) / N_MELS as f32).cos()).sum::<f32>()
-                * (2.0 / N_MELS as f32).sqrt();
+        for (cq, basis) in c.iter_mut().zip(&dct) {
+            *cq = lm.iter().zip(basis).map(|(a, b)| a * b).sum::<f32>();
         }
         mfccs.push(c);
         for m in 0..N_MELS {

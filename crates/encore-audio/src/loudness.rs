@@ -110,18 +110,36 @@ impl LoudnessMeter {
         let mut i = 0;
         let frames = interleaved.len() / c;
         while i < frames {
-            // Up to the end of the current sub-block, one channel at a time
-            // (the filter state stays in registers).
+            // Up to the end of the current sub-block.
             let n = (self.sub_len - self.filled).min(frames - i);
-            for ch in 0..c {
-                let [mut f1, mut f2] = self.filters[ch];
-                let mut acc = self.acc[ch];
-                for k in i..i + n {
-                    let y = f2.run(f1.run(interleaved[k * c + ch] as f64));
-                    acc += y * y;
+            let block = &interleaved[i * c..(i + n) * c];
+            if c == 2 {
+                // Both channels in one pass: two independent recursions
+                // overlap in the pipeline (the filters are latency-bound).
+                let ([mut l1, mut l2], [mut r1, mut r2]) = (self.filters[0], self.filters[1]);
+                let (mut al, mut ar) = (self.acc[0], self.acc[1]);
+                for f in block.chunks_exact(2) {
+                    let yl = l2.run(l1.run(f[0] as f64));
+                    let yr = r2.run(r1.run(f[1] as f64));
+                    al += yl * yl;
+                    ar += yr * yr;
                 }
-                self.filters[ch] = [f1, f2];
-                self.acc[ch] = acc;
+                self.filters[0] = [l1, l2];
+                self.filters[1] = [r1, r2];
+                self.acc[0] = al;
+                self.acc[1] = ar;
+            } else {
+                // One channel at a time (the filter state stays in registers).
+                for ch in 0..c {
+                    let [mut f1, mut f2] = self.filters[ch];
+                    let mut acc = self.acc[ch];
+                    for k in 0..n {
+                        let y = f2.run(f1.run(block[k * c + ch] as f64));
+                        acc += y * y;
+                    }
+                    self.filters[ch] = [f1, f2];
+                    self.acc[ch] = acc;
+                }
             }
             self.filled += n;
             i += n;
