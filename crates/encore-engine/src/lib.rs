@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use anyhow::Context;
 use encore_audio::{DescriptorScaler, Descriptors};
 use encore_cf::CfModel;
-use encore_rank::{Attributes, Catalog, Fusion, Hybrid, Played, PoolSizes, Reason, Request, Tunables};
+use encore_rank::{Attributes, Catalog, Fusion, Hybrid, Played, PoolSizes, Reason, Request, Tunables, VectorSet};
 use encore_store::Store;
 use encore_text::{Entity, TermModel};
 use encore_types::{ArtifactHeader, Interactions};
@@ -738,6 +738,25 @@ impl Engine {
         }
         let h = m.hybrid()?;
         let c = &m.catalog;
+        // With candidate retrieval, cf and audio look only at the index's
+        // nearest songs (exact below the HNSW threshold), hybrid — on an
+        // HNSW-served catalog — at the union of both; text asks its model.
+        let k = (n + 1).max(100);
+        let pool: Option<Vec<usize>> = m.prepared.retrieval().and_then(|r| {
+            let cf = h.song_unit(s).map(|q| r.nearest(VectorSet::Cf, q, k));
+            let audio = c.audio[s].as_deref().map(|q| r.nearest(VectorSet::Audio, q, k));
+            match by {
+                "cf" => cf,
+                "audio" => audio,
+                "hybrid" if r.uses_ann() => {
+                    let mut p: Vec<usize> = cf.into_iter().chain(audio).flatten().collect();
+                    p.sort_unstable();
+                    p.dedup();
+                    Some(p)
+                }
+                _ => None,
+            }
+        });
         let score: Box<dyn Fn(usize) -> Option<f32>> = match by {
             "cf" => {
                 let q = h.song_unit(s).map(<[f32]>::to_vec).ok_or_else(|| {
@@ -771,8 +790,12 @@ impl Engine {
                 return Err(EngineError::BadRequest(format!("by must be cf, audio, text or hybrid, not {other:?}")))
             }
         };
+        let candidates: Box<dyn Iterator<Item = usize>> = match pool {
+            Some(p) => Box::new(p.into_iter()),
+            None => Box::new(0..c.len()),
+        };
         let mut all: Vec<(i64, f32)> =
-            (0..c.len()).filter(|&t| t != s).filter_map(|t| score(t).map(|x| (c.song_ids[t], x))).collect();
+            candidates.filter(|&t| t != s).filter_map(|t| score(t).map(|x| (c.song_ids[t], x))).collect();
         all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         all.truncate(n);
         Ok(all)

@@ -49,7 +49,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 pub use fusion::Fusion;
-pub use retrieval::{Retrieval, RetrievalConfig};
+pub use retrieval::{Retrieval, RetrievalConfig, VectorSet};
 
 /// Number of features.
 pub const N_FEATURES: usize = 6;

@@ -181,6 +181,15 @@ impl Moments {
     }
 }
 
+/// The vectors a [`Retrieval::nearest`] search runs over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VectorSet {
+    /// Unit CF vectors (trained, or predicted for songs without plays).
+    Cf,
+    /// Audio vectors.
+    Audio,
+}
+
 /// Sums of `ln(1 + popularity)` and its square over a set of songs.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct PopSums {
@@ -301,6 +310,16 @@ impl Retrieval {
     /// exact scan).
     pub fn uses_ann(&self) -> bool {
         [&self.warm, &self.cold, &self.units, &self.audio].iter().any(|n| matches!(n, Some(Nearest::Ann { .. })))
+    }
+
+    /// Catalog positions of the (about) `k` songs of `set` with the largest
+    /// inner product with `q` (HNSW or an exact scan, as built).
+    pub fn nearest(&self, set: VectorSet, q: &[f32], k: usize) -> Vec<usize> {
+        let n = match set {
+            VectorSet::Cf => &self.units,
+            VectorSet::Audio => &self.audio,
+        };
+        n.as_ref().map(|s| s.top(q, k)).unwrap_or_default()
     }
 
     pub(crate) fn top_warm(&self, q: &[f32], k: usize, n: usize) -> Vec<usize> {
