@@ -13,6 +13,20 @@ pub struct Args {
     what: What,
 }
 
+/// What every generator takes.
+#[derive(Debug, clap::Args)]
+struct Common {
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output file (lastfm-1k) or folder (midi).
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(Debug, clap::Subcommand)]
 enum What {
     /// A Last.fm-1K-shaped TSV file (sorted by user, newest first).
@@ -28,15 +42,8 @@ enum What {
         /// the songs that get played).
         #[arg(long, default_value_t = 170_000)]
         artists: u64,
-        /// Seed.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Output file.
-        #[arg(long, short)]
-        out: PathBuf,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        common: Common,
     },
     /// A tempo/key ground-truth set: MIDI files with known tempo, key and
     /// mode (`NNN.mid`) and `truth.jsonl`, to render with a General MIDI
@@ -48,21 +55,14 @@ enum What {
         /// Length of each piece, seconds.
         #[arg(long, default_value_t = 20.0)]
         seconds: f64,
-        /// Seed.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Output folder.
-        #[arg(long, short)]
-        out: PathBuf,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        common: Common,
     },
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.what {
-        What::Midi { n, seconds, seed, out, json } => {
+        What::Midi { n, seconds, common: Common { seed, out, json } } => {
             anyhow::ensure!(seconds > 0.0 && seconds.is_finite(), "--seconds must be positive");
             let set = encore_sim::write_midi_set(&out, n, seconds, seed)
                 .with_context(|| format!("writing MIDI files into {}", out.display()))?;
@@ -74,7 +74,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        What::Lastfm1k { rows, users, artists, seed, out, json } => {
+        What::Lastfm1k { rows, users, artists, common: Common { seed, out, json } } => {
             anyhow::ensure!(users > 0, "--users must be at least 1");
             let file = std::fs::File::create(&out).with_context(|| format!("creating {}", out.display()))?;
             let mut w = BufWriter::with_capacity(1 << 20, file);

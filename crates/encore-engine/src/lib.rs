@@ -743,13 +743,13 @@ impl Engine {
         // HNSW-served catalog — at the union of both; text asks its model.
         let k = (n + 1).max(100);
         let pool: Option<Vec<usize>> = m.prepared.retrieval().and_then(|r| {
-            let cf = h.song_unit(s).map(|q| r.nearest(VectorSet::Cf, q, k));
-            let audio = c.audio[s].as_deref().map(|q| r.nearest(VectorSet::Audio, q, k));
+            let cf = || h.song_unit(s).map(|q| r.nearest(VectorSet::Cf, q, k));
+            let audio = || c.audio[s].as_deref().map(|q| r.nearest(VectorSet::Audio, q, k));
             match by {
-                "cf" => cf,
-                "audio" => audio,
+                "cf" => cf(),
+                "audio" => audio(),
                 "hybrid" if r.uses_ann() => {
-                    let mut p: Vec<usize> = cf.into_iter().chain(audio).flatten().collect();
+                    let mut p: Vec<usize> = cf().into_iter().chain(audio()).flatten().collect();
                     p.sort_unstable();
                     p.dedup();
                     Some(p)

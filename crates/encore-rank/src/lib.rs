@@ -459,6 +459,35 @@ fn standardise(raw: &[Option<f32>; N_FEATURES], stats: &[Option<(f64, f64)>; N_F
     z
 }
 
+/// Mean and standard deviation of the values (`None` for fewer than two,
+/// or when they are constant).
+fn moments(values: impl Iterator<Item = f32>) -> Option<(f64, f64)> {
+    let (mut sum, mut sq, mut n) = (0f64, 0f64, 0f64);
+    for x in values {
+        sum += x as f64;
+        sq += (x as f64).powi(2);
+        n += 1.0;
+    }
+    if n < 2.0 {
+        return None;
+    }
+    let mean = sum / n;
+    let sd = (sq / n - mean * mean).max(0.0).sqrt();
+    (sd >= 1e-9).then_some((mean, sd))
+}
+
+/// The positions of the `k` best (score, position) pairs, in no particular
+/// order (ties to the lower position).
+fn top_k(mut v: Vec<(f32, usize)>, k: usize) -> Vec<usize> {
+    let k = k.min(v.len());
+    if k == 0 {
+        return Vec::new();
+    }
+    v.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    v.truncate(k);
+    v.into_iter().map(|e| e.1).collect()
+}
+
 /// The per-user inputs of the features.
 #[derive(Debug, Clone)]
 pub struct Profile {
@@ -762,30 +791,8 @@ impl<'a> Hybrid<'a> {
     pub fn scores(&self, p: &Profile) -> Scores {
         let c = self.catalog;
         let raw: Vec<[Option<f32>; N_FEATURES]> = (0..c.len()).into_par_iter().map(|s| self.raw(p, s)).collect();
-        let mut z = vec![[0f32; N_FEATURES]; c.len()];
-        for f in 0..N_FEATURES {
-            let (mut sum, mut sq, mut n) = (0f64, 0f64, 0f64);
-            for r in &raw {
-                if let Some(x) = r[f] {
-                    sum += x as f64;
-                    sq += (x as f64).powi(2);
-                    n += 1.0;
-                }
-            }
-            if n < 2.0 {
-                continue;
-            }
-            let mean = sum / n;
-            let sd = (sq / n - mean * mean).max(0.0).sqrt();
-            if sd < 1e-9 {
-                continue;
-            }
-            for (zr, r) in z.iter_mut().zip(&raw) {
-                if let Some(x) = r[f] {
-                    zr[f] = ((x as f64 - mean) / sd) as f32;
-                }
-            }
-        }
+        let stats: [Option<(f64, f64)>; N_FEATURES] = std::array::from_fn(|f| moments(raw.iter().filter_map(|r| r[f])));
+        let z = raw.iter().map(|r| standardise(r, &stats)).collect();
         Scores { raw, z }
     }
 
@@ -815,29 +822,15 @@ impl<'a> Hybrid<'a> {
         let n = c.len() as f64;
         if n >= 2.0 {
             let mean = s1 / n;
-            st[POPULAR] = Some((mean, (s2 / n - mean * mean).max(0.0).sqrt()));
+            let sd = (s2 / n - mean * mean).max(0.0).sqrt();
+            st[POPULAR] = (sd >= 1e-9).then_some((mean, sd));
         }
-        let sampled = |f: &dyn Fn(usize) -> Option<f32>| -> Option<(f64, f64)> {
-            let (mut sum, mut sq, mut k) = (0f64, 0f64, 0f64);
-            for &s in &r.sample {
-                if let Some(x) = f(s as usize) {
-                    sum += x as f64;
-                    sq += (x as f64).powi(2);
-                    k += 1.0;
-                }
-            }
-            (k >= 2.0).then(|| (sum / k, (sq / k - (sum / k).powi(2)).max(0.0).sqrt()))
-        };
+        let sampled = |f: &dyn Fn(usize) -> Option<f32>| moments(r.sample.iter().filter_map(|&s| f(s as usize)));
         if let Some(pt) = &p.text {
             st[TEXT] = sampled(&|s| c.text[s].as_ref().map(|t| sparse_dot(t, pt)));
         }
         if !p.seeds.is_empty() {
             st[SEED] = sampled(&|s| p.seeds.iter().map(|&q| self.similarity(s, q)).reduce(f32::max));
-        }
-        for e in &mut st {
-            if e.is_some_and(|(_, sd)| sd < 1e-9) {
-                *e = None;
-            }
         }
         st
     }
@@ -846,10 +839,9 @@ impl<'a> Hybrid<'a> {
     fn nominate_fast(&self, r: &Retrieval, p: &Profile, k: usize, n: usize) -> Vec<(&'static str, Vec<usize>)> {
         let c = self.catalog;
         let best = |mut v: Vec<(f32, usize)>| -> Vec<usize> {
-            v.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            v.sort_unstable_by_key(|e| e.1);
             v.dedup_by_key(|e| e.1);
-            v.truncate(k);
-            v.into_iter().map(|e| e.1).collect()
+            top_k(v, k)
         };
         let cf = if p.has_cf { r.top_warm(&p.cf_vector, k, n) } else { Vec::new() };
         let cold = if p.has_cf { r.top_cold(&p.cf_vector, k, n) } else { Vec::new() };
@@ -922,15 +914,7 @@ impl<'a> Hybrid<'a> {
     fn nominations(&self, p: &Profile, sc: &Scores, per_source: usize) -> Vec<(&'static str, Vec<usize>)> {
         let c = self.catalog;
         let top = |f: usize, keep: &dyn Fn(usize) -> bool| -> Vec<usize> {
-            let mut v: Vec<(f32, usize)> =
-                (0..c.len()).filter(|&s| keep(s)).filter_map(|s| sc.raw[s][f].map(|x| (x, s))).collect();
-            let k = per_source.min(v.len());
-            if k == 0 {
-                return Vec::new();
-            }
-            v.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            v.truncate(k);
-            v.into_iter().map(|e| e.1).collect()
+            top_k((0..c.len()).filter(|&s| keep(s)).filter_map(|s| sc.raw[s][f].map(|x| (x, s))).collect(), per_source)
         };
         let warm = |s: usize| c.cf_col[s].is_some();
         let cold = |s: usize| c.cf_col[s].is_none();

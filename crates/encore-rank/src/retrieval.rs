@@ -30,7 +30,7 @@ use encore_index::{IndexConfig, Metric, VectorIndex};
 use rand::seq::index::sample;
 use rand::SeedableRng;
 
-use crate::{dot, sparse_dot, Catalog, Error, Result};
+use crate::{dot, sparse_dot, top_k, Catalog, Error, Result};
 
 /// Settings of [`Retrieval`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,12 +108,7 @@ impl Nearest {
                 if q.len() != *dim || k == 0 {
                     return Vec::new();
                 }
-                let mut v: Vec<(f32, u32)> =
-                    vectors.chunks_exact(*dim).zip(positions).map(|(row, &p)| (dot(row, q), p)).collect();
-                let k = k.min(v.len());
-                v.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-                v.truncate(k);
-                v.into_iter().map(|e| e.1 as usize).collect()
+                top_k(vectors.chunks_exact(*dim).zip(positions).map(|(row, &p)| (dot(row, q), p as usize)).collect(), k)
             }
             Nearest::Ann { index, dim } => {
                 if q.len() != *dim || k == 0 {
@@ -246,7 +241,8 @@ impl Retrieval {
         let audio = Nearest::new((0..n).filter_map(|s| catalog.audio[s].as_deref().map(|v| (s, v))), &cfg)?;
         let mut postings: HashMap<u32, Vec<(u32, f32)>> = HashMap::new();
         let text_songs = catalog.text.iter().flatten().count();
-        for (s, t) in catalog.text.iter().enumerate() {
+        // Postings only where they will be walked (smaller sets are scanned).
+        for (s, t) in catalog.text.iter().enumerate().filter(|_| text_songs >= cfg.ann_min) {
             for &(term, w) in t.iter().flatten() {
                 postings.entry(term).or_default().push((s as u32, w));
             }
@@ -343,19 +339,9 @@ impl Retrieval {
     pub(crate) fn top_text(&self, catalog: &Catalog, profile: &[(u32, f32)], k: usize) -> Vec<usize> {
         if self.text_songs < self.cfg.ann_min {
             // Small enough to score every song.
-            let mut v: Vec<(f32, usize)> = catalog
-                .text
-                .iter()
-                .enumerate()
-                .filter_map(|(s, t)| t.as_ref().map(|t| (sparse_dot(t, profile), s)))
-                .collect();
-            let k = k.min(v.len());
-            if k == 0 {
-                return Vec::new();
-            }
-            v.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            v.truncate(k);
-            return v.into_iter().map(|e| e.1).collect();
+            let v =
+                catalog.text.iter().enumerate().filter_map(|(s, t)| t.as_ref().map(|t| (sparse_dot(t, profile), s)));
+            return top_k(v.collect(), k);
         }
         let mut terms: Vec<&(u32, f32)> = profile.iter().collect();
         terms.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -365,11 +351,10 @@ impl Retrieval {
                 seen.insert(s as usize);
             }
         }
-        let mut v: Vec<(f32, usize)> =
-            seen.into_iter().filter_map(|s| catalog.text[s].as_ref().map(|t| (sparse_dot(t, profile), s))).collect();
-        v.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        v.truncate(k);
-        v.into_iter().map(|e| e.1).collect()
+        top_k(
+            seen.into_iter().filter_map(|s| catalog.text[s].as_ref().map(|t| (sparse_dot(t, profile), s))).collect(),
+            k,
+        )
     }
 
     pub(crate) fn cf_stats(&self, q: &[f32]) -> Option<(f64, f64)> {
