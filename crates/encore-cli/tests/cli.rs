@@ -1,9 +1,16 @@
 //! Drives the real `encore` binary in temporary data directories.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
+
+/// The package folder, as cargo gives it to the running test (a test binary
+/// reused from a build directory shared by clones at other paths would
+/// otherwise carry the path of the clone that built it).
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| env!("CARGO_MANIFEST_DIR").into(), Into::into)
+}
 
 fn encore(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_encore"))
@@ -26,7 +33,7 @@ fn json(out: &Output) -> Value {
 }
 
 fn fixture(rel: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/listens").join(rel).display().to_string()
+    manifest_dir().join("../../fixtures/listens").join(rel).display().to_string()
 }
 
 /// Every table's rows, in key order, as text: two stores are the same when
@@ -391,7 +398,7 @@ fn factors_round_trip_through_spark_layout() {
 }
 
 fn text_fixture(rel: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/text").join(rel).display().to_string()
+    manifest_dir().join("../../fixtures/text").join(rel).display().to_string()
 }
 
 #[test]

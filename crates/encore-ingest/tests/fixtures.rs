@@ -6,8 +6,15 @@ use std::path::PathBuf;
 use encore_ingest::{import_file, Error, Format, ImportOptions, ImportStatus, ImportSummary, ParseOptions};
 use encore_store::Store;
 
+/// The package folder, as cargo gives it to the running test (a test binary
+/// reused from a build directory shared by clones at other paths would
+/// otherwise carry the path of the clone that built it).
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| env!("CARGO_MANIFEST_DIR").into(), Into::into)
+}
+
 fn fixture(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/listens").join(rel)
+    manifest_dir().join("../../fixtures/listens").join(rel)
 }
 
 fn import(store: &mut Store, format: Format, rel: &str, user: Option<&str>) -> encore_ingest::Result<ImportSummary> {
