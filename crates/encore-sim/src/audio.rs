@@ -1,10 +1,14 @@
 //! Audio synthesis of a song's clip from its ground truth.
 //!
 //! One chord per bar (I–V–vi–IV in major, i–VI–III–VII in minor), a bass on
-//! the chord root, an arpeggio of the chord on eighth notes, and, for genres
-//! with drums, a kick on the beat (every beat or 1 and 3), a snare on 2 and 4
-//! and hi-hats on eighths. The chord voice's brightness is the genre's; the
-//! clip is scaled to the song's RMS level.
+//! the chord root, an arpeggio of the chord, and, for genres with drums, a
+//! kick on the beat (every beat or 1 and 3), a snare on 2 and 4 and hi-hats.
+//! Chords and arpeggio play on the song's instrument (synth, pluck, organ,
+//! bell, strings); the arpeggio and hats follow its groove (straight
+//! eighths, swung eighths, or off-beat eighths); its energy sets
+//! how short and hard the notes and hats are; the voice's brightness is the
+//! genre's, leaned by the song's valence; the clip is scaled to the song's
+//! RMS level.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -27,16 +31,64 @@ fn triad(tonic: i32, scale: &[i32; 7], deg: usize) -> [i32; 3] {
     [n(deg), n(deg + 2), n(deg + 4)]
 }
 
-/// Band-limited-ish voice: a sum of harmonics whose weight falls off more
-/// slowly for a brighter timbre.
-fn voice(phase: f32, brightness: f32) -> f32 {
-    let mut s = 0.0;
+/// One note of `instrument` (an index in [`crate::world::INSTRUMENTS`]) at
+/// `phase` radians, `nt` seconds after its onset; a brighter timbre keeps
+/// more of its upper harmonics.
+fn voice(instrument: usize, phase: f32, nt: f32, brightness: f32) -> f32 {
     let decay = 1.0 + 3.0 * (1.0 - brightness);
-    for h in 1..=5 {
-        let hf = h as f32;
-        s += (phase * hf).sin() / hf.powf(decay);
+    match instrument {
+        // Pluck: every harmonic dies away, the upper ones first.
+        1 => (1..=6)
+            .map(|h| {
+                let hf = h as f32;
+                (phase * hf).sin() / hf.powf(decay * 0.7) * (-nt * (1.5 + 2.5 * hf)).exp()
+            })
+            .sum::<f32>(),
+        // Organ: drawbars on the 1st, 2nd, 3rd, 4th, 6th and 8th
+        // harmonics, steady.
+        2 => [(1.0, 1.0), (2.0, 0.6), (3.0, 0.5), (4.0, 0.3), (6.0, 0.25), (8.0, 0.2)]
+            .iter()
+            .map(|&(h, w)| w * (1.0 - 0.5 * (1.0 - brightness)).powf(h - 1.0) * (phase * h).sin())
+            .sum::<f32>(),
+        // Bell: frequency modulation at an inharmonic ratio whose index
+        // decays after the strike.
+        3 => (phase + (1.0 + 2.0 * brightness) * (-nt * 3.0).exp() * (3.5 * phase).sin()).sin() * (-nt * 1.2).exp(),
+        // Strings: a slow bow attack on a saw-like spectrum.
+        4 => {
+            (1.0 - (-nt * 7.0).exp())
+                * (1..=7).map(|h| (phase * h as f32).sin() / (h as f32).powf(decay * 0.8)).sum::<f32>()
+        }
+        // Synth: a sum of harmonics falling off by brightness.
+        _ => (1..=5).map(|h| (phase * h as f32).sin() / (h as f32).powf(decay)).sum::<f32>(),
     }
-    s
+}
+
+/// The arpeggio step sounding `beats` into the clip and the seconds since it
+/// began, for `groove` (an index in [`crate::world::GROOVES`]).
+fn groove_step(groove: usize, beats: f32, beat: f32) -> (usize, f32) {
+    match groove {
+        // Swung eighths: the off-beat eighth lands two thirds into the beat.
+        1 => {
+            let (whole, f) = (beats.floor(), beats.fract());
+            if f < 2.0 / 3.0 {
+                (2 * whole as usize, f * beat)
+            } else {
+                (2 * whole as usize + 1, (f - 2.0 / 3.0) * beat)
+            }
+        }
+        // Off-beat: one note per beat, on its second eighth (the skank of
+        // reggae and ska, the open hat of house).
+        2 => {
+            let f = beats.fract();
+            if f >= 0.5 {
+                (beats as usize, (f - 0.5) * beat)
+            } else {
+                ((beats as usize).saturating_sub(1), (f + 0.5) * beat)
+            }
+        }
+        // Straight eighths.
+        _ => ((beats * 2.0) as usize, (beats * 2.0).fract() * beat / 2.0),
+    }
 }
 
 /// Renders `song`'s clip: `seconds` of mono audio at `sr` Hz, seeded by
@@ -50,6 +102,10 @@ pub fn render_clip(song: &Song, seconds: f32, sr: u32, seed: u64) -> Vec<f32> {
     let tonic = 48 + song.key as i32; // C3 + key
     let beat = 60.0 / song.tempo;
     let two_pi = std::f32::consts::TAU;
+    let brightness = (g.brightness + 0.4 * (song.valence - 0.5)).clamp(0.0, 1.0);
+    // Energy: shorter, harder arpeggio notes and louder hats.
+    let arp_decay = 4.0 + 10.0 * song.energy;
+    let hat_level = 0.12 + 0.26 * song.energy;
     let mut out = vec![0f32; n];
     let mut hat_state = 0f32;
     let mut snare_lp = 0f32;
@@ -65,13 +121,13 @@ pub fn render_clip(song: &Song, seconds: f32, sr: u32, seed: u64) -> Vec<f32> {
         let pad_env = (1.0 - (-bar_t * 30.0).exp()) * (0.6 + 0.4 * (-bar_t * 0.8).exp());
         let mut pad = 0.0;
         for &m in &chord {
-            pad += voice(two_pi * midi_hz(m as f32) * t, g.brightness) * pad_env;
+            pad += voice(song.instrument, two_pi * midi_hz(m as f32) * t, bar_t, brightness) * pad_env;
         }
-        // Arpeggio on eighths, one octave up.
-        let eighth = (beats * 2.0) as usize;
-        let arp_note = chord[eighth % 3] + 12;
-        let arp_t = (beats * 2.0).fract() * beat / 2.0;
-        let arp = voice(two_pi * midi_hz(arp_note as f32) * t, g.brightness) * (-arp_t * 8.0).exp();
+        // Arpeggio one octave up, on the groove's steps.
+        let (step, arp_t) = groove_step(song.groove, beats, beat);
+        let arp_note = chord[step % 3] + 12;
+        let arp = voice(song.instrument, two_pi * midi_hz(arp_note as f32) * t, arp_t, brightness)
+            * (-arp_t * arp_decay).exp();
         // Bass on the root, every beat.
         let bass_env = (-in_beat * 4.0).exp();
         let bass = (two_pi * midi_hz((chord[0] - 12) as f32) * t).sin() * bass_env;
@@ -87,9 +143,9 @@ pub fn render_clip(song: &Song, seconds: f32, sr: u32, seed: u64) -> Vec<f32> {
                 snare_lp += 0.5 * (noise - snare_lp);
                 x += 0.9 * snare_lp * (-in_beat * 25.0).exp();
             }
-            let half = (beats * 2.0).fract() * beat / 2.0;
+            let (_, since) = groove_step(song.groove, beats, beat);
             hat_state += 0.7 * (noise - hat_state);
-            x += 0.25 * (noise - hat_state) * (-half * 60.0).exp();
+            x += hat_level * (noise - hat_state) * (-since * 60.0).exp();
         }
         *o = x;
     }

@@ -3,15 +3,18 @@
 //!
 //! - **Genres** with characteristic tempo ranges, modes, loudness, timbre,
 //!   and descriptive vocabularies.
-//! - **Artists** in genres, with power-law popularity and a mood; **songs**
-//!   per artist with a tempo, key, mode and loudness, some of them *new
+//! - **Artists** in genres, with power-law popularity, a mood, an
+//!   instrument and a groove; **songs** per artist with a tempo, key, mode,
+//!   loudness, energy and valence (from the mood), some of them *new
 //!   releases* that nobody has played yet.
 //! - **Audio**: a short WAV clip per song, synthesised from its tempo, key,
-//!   mode and instrumentation (drums on the beat, bass and chords in the key).
+//!   mode, instrument, groove, energy and valence (drums on the beat, bass
+//!   and chords in the key).
 //! - **Text**: articles about artists and songs from genre and mood
 //!   vocabularies with noise, mentioning related artists together, as JSON
 //!   lines and HTML pages.
-//! - **Users** with latent tastes over genres, listening in sessions over
+//! - **Users** with latent tastes over genres and over sound (moods,
+//!   instruments, grooves), listening in sessions over
 //!   weeks with repeats and skips, written as ListenBrainz JSON lines (plus a
 //!   Spotify extended-history export, with skips, for some users).
 //!
@@ -37,7 +40,7 @@ mod write;
 pub use audio::{render_clip, KEY_NAMES};
 pub use bench_files::{write_lastfm_1k, GeneratedFile};
 pub use midi::{write_midi_set, MidiPiece};
-pub use world::{Artist, Genre, Listen, Song, User, World, WorldConfig, GENRES};
+pub use world::{Artist, Genre, Listen, Song, SoundTaste, User, World, WorldConfig, GENRES, GROOVES, INSTRUMENTS};
 pub use write::{write_world, WorldFiles};
 
 /// Errors of the simulator.

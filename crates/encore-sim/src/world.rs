@@ -116,7 +116,8 @@ pub const GENRES: &[Genre] = &[
     },
 ];
 
-/// Moods, with the words used for them.
+/// Moods, with the words used for them. A mood also sounds: see
+/// [`MOOD_SOUND`].
 pub(crate) const MOODS: &[(&str, &[&str])] = &[
     ("summery", &["summery", "sunny", "breezy", "carefree"]),
     ("nostalgic", &["nostalgic", "wistful", "bittersweet", "retro"]),
@@ -125,6 +126,19 @@ pub(crate) const MOODS: &[(&str, &[&str])] = &[
     ("dreamy", &["dreamy", "hazy", "floating", "lush"]),
     ("dark", &["brooding", "ominous", "menacing", "nocturnal"]),
 ];
+
+/// What each mood of [`MOODS`] sounds like, as (energy, valence) in 0–1:
+/// energy places the tempo in the genre's range and sets how hard the notes
+/// and hats are struck; valence leans the mode to major and brightens the
+/// timbre.
+pub(crate) const MOOD_SOUND: [(f32, f32); 6] =
+    [(0.65, 0.85), (0.35, 0.5), (0.2, 0.1), (0.9, 0.9), (0.25, 0.65), (0.7, 0.1)];
+
+/// The instruments an artist plays the chords and the arpeggio on.
+pub const INSTRUMENTS: &[&str] = &["synth", "pluck", "organ", "bell", "strings"];
+
+/// How an artist's arpeggio and hats sit against the beat.
+pub const GROOVES: &[&str] = &["straight", "swing", "offbeat"];
 
 /// Knobs of the demo world.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -177,6 +191,10 @@ pub struct Artist {
     pub popularity: f64,
     /// Index in the mood list.
     pub mood: usize,
+    /// Index in [`INSTRUMENTS`].
+    pub instrument: usize,
+    /// Index in [`GROOVES`].
+    pub groove: usize,
     /// Indices of the artist's songs.
     pub songs: Vec<usize>,
 }
@@ -196,6 +214,14 @@ pub struct Song {
     pub genre: usize,
     /// Mood index.
     pub mood: usize,
+    /// Index in [`INSTRUMENTS`] (mostly the artist's).
+    pub instrument: usize,
+    /// Index in [`GROOVES`] (the artist's).
+    pub groove: usize,
+    /// Energy, 0–1 (the mood's, with spread).
+    pub energy: f32,
+    /// Valence, 0–1 (the mood's, with spread).
+    pub valence: f32,
     /// Tempo in BPM.
     pub tempo: f32,
     /// Key, pitch class 0 = C … 11 = B.
@@ -221,8 +247,43 @@ pub struct User {
     pub name: String,
     /// Taste: a distribution over genres.
     pub taste: Vec<f64>,
+    /// Taste in sound beyond genre: weights (mean 1) over moods,
+    /// [`INSTRUMENTS`] and [`GROOVES`]; together they scale how often the
+    /// user picks an artist within a genre and how often a song is skipped.
+    pub sound_taste: SoundTaste,
     /// Whether the user also has a Spotify export.
     pub spotify: bool,
+}
+
+/// A user's taste in how music sounds, beyond its genre.
+#[derive(Debug, Clone, Serialize)]
+pub struct SoundTaste {
+    /// Weight of each mood of the mood list.
+    pub mood: Vec<f64>,
+    /// Weight of each of [`INSTRUMENTS`].
+    pub instrument: Vec<f64>,
+    /// Weight of each of [`GROOVES`].
+    pub groove: Vec<f64>,
+}
+
+impl SoundTaste {
+    fn sample(rng: &mut impl Rng) -> SoundTaste {
+        // Weights with mean 1: a few favourites, the rest well below.
+        let gamma = Gamma::new(0.5, 1.0).expect("valid gamma");
+        let mut draw = |n: usize| -> Vec<f64> {
+            let mut w: Vec<f64> = (0..n).map(|_| gamma.sample(rng) + 0.02).collect();
+            let mean = w.iter().sum::<f64>() / n as f64;
+            w.iter_mut().for_each(|x| *x /= mean);
+            w
+        };
+        SoundTaste { mood: draw(MOODS.len()), instrument: draw(INSTRUMENTS.len()), groove: draw(GROOVES.len()) }
+    }
+
+    /// How much the user likes the sound of a song with this mood,
+    /// instrument and groove (mean about 1 over random songs).
+    pub fn affinity(&self, mood: usize, instrument: usize, groove: usize) -> f64 {
+        self.mood[mood] * self.instrument[instrument] * self.groove[groove]
+    }
 }
 
 /// One listen of the simulated history.
@@ -290,6 +351,9 @@ impl World {
     /// world on every machine.
     pub fn generate(cfg: &WorldConfig) -> World {
         let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+        // The sound beyond genre (instruments, grooves, energy, valence,
+        // sound tastes) draws from its own stream.
+        let mut style = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x5A0D_5A0D);
         let n_songs = cfg.songs.max(1);
         let n_artists = (n_songs / 6).max(GENRES.len().min(n_songs));
         let mut seen = HashSet::new();
@@ -305,6 +369,8 @@ impl World {
                     // Zipf-like popularity by a random rank.
                     popularity: 0.0,
                     mood: rng.random_range(0..MOODS.len()),
+                    instrument: style.random_range(0..INSTRUMENTS.len()),
+                    groove: style.random_range(0..GROOVES.len()),
                     songs: Vec::new(),
                 }
             })
@@ -343,17 +409,34 @@ impl World {
                 } else {
                     HISTORY_START - rng.random_range(30..3650) * 86_400
                 };
+                let title = unique(&mut rng, &mut titles, names::title);
+                let mbid = names::mbid(&mut rng);
+                let mood = if rng.random::<f32>() < 0.8 { a.mood } else { rng.random_range(0..MOODS.len()) };
+                let (e, v) = MOOD_SOUND[mood];
+                let spread = |x: f32, r: &mut ChaCha8Rng| (x + r.random_range(-0.15..0.15)).clamp(0.0, 1.0);
+                let energy = spread(e, &mut style);
+                let valence = spread(v, &mut style);
+                // Energy places the tempo in the genre's range.
+                let at = (0.7 * energy + 0.3 * rng.random::<f32>()).clamp(0.0, 1.0);
                 Song {
                     id,
                     artist,
-                    title: unique(&mut rng, &mut titles, names::title),
-                    mbid: names::mbid(&mut rng),
+                    title,
+                    mbid,
                     genre: a.genre,
-                    mood: if rng.random::<f32>() < 0.8 { a.mood } else { rng.random_range(0..MOODS.len()) },
-                    tempo: (rng.random_range(g.tempo.0..g.tempo.1) * 2.0).round() / 2.0,
+                    mood,
+                    instrument: if style.random::<f32>() < 0.85 {
+                        a.instrument
+                    } else {
+                        style.random_range(0..INSTRUMENTS.len())
+                    },
+                    groove: a.groove,
+                    energy,
+                    valence,
+                    tempo: ((g.tempo.0 + at * (g.tempo.1 - g.tempo.0)) * 2.0).round() / 2.0,
                     key: rng.random_range(0..12),
-                    major: rng.random::<f32>() < g.p_major,
-                    level_db: g.level_db + rng.random_range(-2.0..2.0),
+                    major: rng.random::<f32>() < 0.5 * g.p_major + 0.5 * valence,
+                    level_db: g.level_db + rng.random_range(-1.5..1.5) + 2.0 * (energy - 0.5),
                     popularity: rng.random_range(0.2..1.0),
                     new_release,
                     released: date(released),
@@ -370,7 +453,13 @@ impl World {
                 let mut taste: Vec<f64> = (0..GENRES.len()).map(|_| gamma.sample(&mut rng) + 1e-3).collect();
                 let sum: f64 = taste.iter().sum();
                 taste.iter_mut().for_each(|t| *t /= sum);
-                User { id, name: format!("listener_{id:05}"), taste, spotify: rng.random::<f32>() < cfg.spotify_share }
+                User {
+                    id,
+                    name: format!("listener_{id:05}"),
+                    taste,
+                    sound_taste: SoundTaste::sample(&mut style),
+                    spotify: rng.random::<f32>() < cfg.spotify_share,
+                }
             })
             .collect();
 
@@ -382,6 +471,11 @@ impl World {
     pub fn genre_of(&self, song: usize) -> &'static str {
         GENRES[self.songs[song].genre].name
     }
+}
+
+/// How much `u` likes the sound of `s`.
+fn sound(u: &User, s: &Song) -> f64 {
+    u.sound_taste.affinity(s.mood, s.instrument, s.groove)
 }
 
 fn weighted<'a, T>(rng: &mut impl Rng, items: &'a [T], weight: impl Fn(&T) -> f64) -> Option<&'a T> {
@@ -400,8 +494,9 @@ fn weighted<'a, T>(rng: &mut impl Rng, items: &'a [T], weight: impl Fn(&T) -> f6
 }
 
 /// Sessions over the window: a user picks a genre by taste, an artist by
-/// popularity, a song by its popularity; favourites come back; a song far
-/// from the user's taste is often skipped.
+/// popularity times how much the user likes the artist's sound (mood,
+/// instrument, groove), a song by its popularity and sound; favourites come
+/// back; a song far from the user's taste is often skipped.
 fn simulate_listens(
     cfg: &WorldConfig,
     artists: &[Artist],
@@ -430,12 +525,19 @@ fn simulate_listens(
                 } else {
                     let genres: Vec<usize> = (0..GENRES.len()).filter(|&g| !by_genre[g].is_empty()).collect();
                     let Some(&g) = weighted(rng, &genres, |&g| u.taste[g]) else { break };
-                    let &a = weighted(rng, &by_genre[g], |&a| artists[a].popularity).expect("non-empty");
-                    *weighted(rng, &playable[a], |&s| songs[s].popularity).expect("non-empty")
+                    let t = &u.sound_taste;
+                    let &a = weighted(rng, &by_genre[g], |&a| {
+                        let ar = &artists[a];
+                        ar.popularity * t.affinity(ar.mood, ar.instrument, ar.groove)
+                    })
+                    .expect("non-empty");
+                    *weighted(rng, &playable[a], |&s| songs[s].popularity * sound(u, &songs[s])).expect("non-empty")
                 };
                 let s = &songs[song];
                 let fit = u.taste[s.genre];
-                let skipped = rng.random::<f64>() < 0.45 * (1.0 - fit).powi(3) + 0.03;
+                // A sound the user dislikes is skipped more.
+                let dislike = 1.0 / (1.0 + sound(u, s));
+                let skipped = rng.random::<f64>() < 0.45 * (1.0 - fit).powi(3) + 0.3 * dislike * dislike + 0.02;
                 let full_ms = (cfg.clip_seconds.max(1.0) * 1000.0) as u32 * 20; // nominal song length
                 let ms_played =
                     if skipped { rng.random_range(2_000..25_000) } else { full_ms - rng.random_range(0..5_000) };
@@ -490,5 +592,38 @@ mod tests {
             all += 1;
         }
         assert!(top as f64 / all as f64 > 0.4, "top-genre share {}", top as f64 / all as f64);
+    }
+
+    #[test]
+    fn users_play_the_sounds_they_like() {
+        let w = World::generate(&WorldConfig { users: 300, songs: 400, ..Default::default() });
+        // Within their genres users pick by sound: the mean affinity of the
+        // songs they play fully must clearly exceed that of the songs of
+        // the same genres they could have picked at random.
+        let (mut played, mut n) = (0.0, 0usize);
+        let (mut offered, mut m) = (0.0, 0usize);
+        for l in w.listens.iter().filter(|l| !l.skipped) {
+            let u = &w.users[l.user];
+            played += sound(u, &w.songs[l.song]);
+            n += 1;
+            for s in w.songs.iter().filter(|s| s.genre == w.songs[l.song].genre && !s.new_release).take(20) {
+                offered += sound(u, s);
+                m += 1;
+            }
+        }
+        let (played, offered) = (played / n as f64, offered / m as f64);
+        assert!(played > 1.5 * offered, "played {played:.2} vs offered {offered:.2}");
+        // Moods sound: euphoric songs are faster in their genre's range and
+        // more often major than melancholic ones.
+        let mean = |mood: usize, f: &dyn Fn(&Song) -> f32| {
+            let v: Vec<f32> = w.songs.iter().filter(|s| s.mood == mood).map(f).collect();
+            v.iter().sum::<f32>() / v.len() as f32
+        };
+        let place = |s: &Song| {
+            let g = &GENRES[s.genre];
+            (s.tempo - g.tempo.0) / (g.tempo.1 - g.tempo.0)
+        };
+        assert!(mean(3, &place) > mean(2, &place) + 0.2);
+        assert!(mean(3, &|s| s.major as u8 as f32) > mean(2, &|s| s.major as u8 as f32) + 0.2);
     }
 }

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::audio::{render_clip, KEY_NAMES};
 use crate::text::{articles, html};
-use crate::world::{World, GENRES, MOODS};
+use crate::world::{World, GENRES, GROOVES, INSTRUMENTS, MOODS, MOOD_SOUND};
 use crate::{Error, Result};
 
 /// Where [`write_world`] put everything.
@@ -218,9 +218,16 @@ pub fn write_world(world: &World, dir: &Path, progress: &(dyn Fn(&str, u64, u64)
         "level_db": g.level_db, "drums": g.drums, "vocab": g.vocab })
         })
         .collect();
-    let moods: Vec<_> = MOODS.iter().map(|(m, v)| json!({ "name": m, "vocab": v })).collect();
-    serde_json::to_writer_pretty(&mut w, &json!({ "config": cfg, "genres": genres, "moods": moods }))
-        .map_err(|e| Error::Io { path: world_json.clone(), source: e.into() })?;
+    let moods: Vec<_> = MOODS
+        .iter()
+        .zip(MOOD_SOUND)
+        .map(|((m, v), (e, va))| json!({ "name": m, "vocab": v, "energy": e, "valence": va }))
+        .collect();
+    serde_json::to_writer_pretty(
+        &mut w,
+        &json!({ "config": cfg, "genres": genres, "moods": moods, "instruments": INSTRUMENTS, "grooves": GROOVES }),
+    )
+    .map_err(|e| Error::Io { path: world_json.clone(), source: e.into() })?;
     finish(w, &world_json)?;
     let songs_path = truth_dir.join("songs.jsonl");
     let mut w = create(&songs_path)?;
@@ -231,6 +238,8 @@ pub fn write_world(world: &World, dir: &Path, progress: &(dyn Fn(&str, u64, u64)
             &json!({
                 "id": s.id, "mbid": s.mbid, "artist": world.artists[s.artist].name, "title": s.title,
                 "genre": GENRES[s.genre].name, "mood": MOODS[s.mood].0, "tempo_bpm": s.tempo,
+                "instrument": INSTRUMENTS[s.instrument], "groove": GROOVES[s.groove],
+                "energy": s.energy, "valence": s.valence,
                 "key": KEY_NAMES[s.key as usize], "mode": if s.major { "major" } else { "minor" },
                 "rms_dbfs": s.level_db, "new_release": s.new_release, "released": s.released,
                 "audio": audio_dir.join(format!("{:05}.wav", s.id)).display().to_string(),
@@ -245,7 +254,8 @@ pub fn write_world(world: &World, dir: &Path, progress: &(dyn Fn(&str, u64, u64)
             &mut w,
             &artists_path,
             &json!({ "id": a.id, "name": a.name, "mbid": a.mbid, "genre": GENRES[a.genre].name,
-            "mood": MOODS[a.mood].0, "popularity": a.popularity, "songs": a.songs }),
+            "mood": MOODS[a.mood].0, "instrument": INSTRUMENTS[a.instrument], "groove": GROOVES[a.groove],
+            "popularity": a.popularity, "songs": a.songs }),
         )?;
     }
     finish(w, &artists_path)?;
@@ -254,7 +264,21 @@ pub fn write_world(world: &World, dir: &Path, progress: &(dyn Fn(&str, u64, u64)
     for u in &world.users {
         let taste: serde_json::Map<String, serde_json::Value> =
             GENRES.iter().zip(&u.taste).map(|(g, t)| (g.name.to_string(), json!((t * 1e4).round() / 1e4))).collect();
-        line(&mut w, &users_path, &json!({ "name": u.name, "taste": taste, "spotify": u.spotify }))?;
+        let weights =
+            |names: &mut dyn Iterator<Item = &str>, w: &[f64]| -> serde_json::Map<String, serde_json::Value> {
+                names.zip(w).map(|(n, t)| (n.to_string(), json!((t * 1e4).round() / 1e4))).collect()
+            };
+        let st = &u.sound_taste;
+        let sound = json!({
+            "mood": weights(&mut MOODS.iter().map(|m| m.0), &st.mood),
+            "instrument": weights(&mut INSTRUMENTS.iter().copied(), &st.instrument),
+            "groove": weights(&mut GROOVES.iter().copied(), &st.groove),
+        });
+        line(
+            &mut w,
+            &users_path,
+            &json!({ "name": u.name, "taste": taste, "sound_taste": sound, "spotify": u.spotify }),
+        )?;
     }
     finish(w, &users_path)?;
     let truth_articles = truth_dir.join("articles.jsonl");
