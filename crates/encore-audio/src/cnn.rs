@@ -4,7 +4,8 @@
 //! Input: windows of [`WINDOW`] frames (≈ 3 s) of a [`CNN_MELS`]-band
 //! log-mel spectrogram, each band standardised with the training set's mean
 //! and spread. Network (candle): three 1-D convolutions over time that span
-//! all bands (kernel 4; ReLU; max-pooling ×4 and ×2 after the first two),
+//! all bands (kernel 4; batch normalisation; ReLU; max-pooling ×4 and ×2
+//! after the first two),
 //! global mean- and max-pooling over time, a dense ReLU layer (the learned
 //! audio embedding) and a linear output of the factor dimension. Trained
 //! with AdamW on the mean squared error to the L2-normalised CF song
@@ -17,7 +18,7 @@
 use std::path::Path;
 
 use candle_core::{DType, Device, Module, Tensor, D};
-use candle_nn::{Conv1d, Conv1dConfig, Linear, Optimizer, VarBuilder, VarMap};
+use candle_nn::{BatchNorm, Conv1d, Conv1dConfig, Linear, ModuleT, Optimizer, VarBuilder, VarMap};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -106,7 +107,7 @@ impl Default for CnnConfig {
             epochs: 20,
             batch_size: 64,
             windows_per_song: 4,
-            learning_rate: 3e-4,
+            learning_rate: 1e-3,
             weight_decay: 1e-4,
             validation_share: 0.1,
             seed: 42,
@@ -143,18 +144,33 @@ pub struct TrainReport {
     pub device: String,
 }
 
+/// Layout of the network's weights; a saved model of another layout cannot
+/// be loaded. 1: without batch normalisation; 2: batch-normalised
+/// convolutions.
+const ARCHITECTURE: u32 = 2;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Meta {
+    /// [`ARCHITECTURE`] of the saved weights (absent before version 2).
+    #[serde(default = "first_architecture")]
+    architecture: u32,
     config: CnnConfig,
     out_dim: usize,
     band_mean: Vec<f32>,
     band_std: Vec<f32>,
 }
 
+fn first_architecture() -> u32 {
+    1
+}
+
 struct Net {
     c1: Conv1d,
     c2: Conv1d,
     c3: Conv1d,
+    bn1: BatchNorm,
+    bn2: BatchNorm,
+    bn3: BatchNorm,
     fc1: Linear,
     fc2: Linear,
 }
@@ -171,16 +187,21 @@ impl Net {
             c1: candle_nn::conv1d(CNN_MELS, cfg.filters, 4, cc, vb.pp("conv1"))?,
             c2: candle_nn::conv1d(cfg.filters, cfg.filters, 4, cc, vb.pp("conv2"))?,
             c3: candle_nn::conv1d(cfg.filters, cfg.filters, 4, cc, vb.pp("conv3"))?,
+            bn1: candle_nn::batch_norm(cfg.filters, 1e-5, vb.pp("bn1"))?,
+            bn2: candle_nn::batch_norm(cfg.filters, 1e-5, vb.pp("bn2"))?,
+            bn3: candle_nn::batch_norm(cfg.filters, 1e-5, vb.pp("bn3"))?,
             fc1: candle_nn::linear(2 * cfg.filters, cfg.hidden, vb.pp("fc1"))?,
             fc2: candle_nn::linear(cfg.hidden, out_dim, vb.pp("fc2"))?,
         })
     }
 
-    /// `x`: batch × bands × frames. Returns (embedding, output).
-    fn forward(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
-        let h = max_pool_time(&self.c1.forward(x)?.relu()?, 4)?;
-        let h = max_pool_time(&self.c2.forward(&h)?.relu()?, 2)?;
-        let h = self.c3.forward(&h)?.relu()?;
+    /// `x`: batch × bands × frames. Returns (embedding, output). `train`
+    /// normalises each convolution's output by the batch's statistics (and
+    /// updates the running ones); otherwise by the running statistics.
+    fn forward(&self, x: &Tensor, train: bool) -> Result<(Tensor, Tensor)> {
+        let h = max_pool_time(&self.bn1.forward_t(&self.c1.forward(x)?, train)?.relu()?, 4)?;
+        let h = max_pool_time(&self.bn2.forward_t(&self.c2.forward(&h)?, train)?.relu()?, 2)?;
+        let h = self.bn3.forward_t(&self.c3.forward(&h)?, train)?.relu()?;
         let pooled = Tensor::cat(&[h.mean(D::Minus1)?, h.max(D::Minus1)?], 1)?;
         let e = self.fc1.forward(&pooled)?.relu()?;
         let out = self.fc2.forward(&e)?;
@@ -228,6 +249,11 @@ fn seeded_init(varmap: &VarMap, seed: u64, device: &Device) -> Result<()> {
     names.sort();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     for name in names {
+        // Batch norms keep their initial state (scale 1, shift 0, running
+        // mean 0 and variance 1).
+        if name.starts_with("bn") {
+            continue;
+        }
         let var = &data[name];
         let dims = var.dims().to_vec();
         let n: usize = dims.iter().product();
@@ -323,7 +349,7 @@ impl AudioCnn {
             varmap.all_vars(),
             candle_nn::ParamsAdamW { lr: cfg.learning_rate, weight_decay: cfg.weight_decay, ..Default::default() },
         )?;
-        let meta = Meta { config: cfg.clone(), out_dim, band_mean, band_std };
+        let meta = Meta { architecture: ARCHITECTURE, config: cfg.clone(), out_dim, band_mean, band_std };
         let model = AudioCnn { meta, varmap, net, device };
 
         let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x5EED);
@@ -364,7 +390,7 @@ impl AudioCnn {
                 }
                 let x = Tensor::from_slice(&batch, (chunk.len(), CNN_MELS, WINDOW), &model.device)?;
                 let y = Tensor::from_slice(&batch_t, (chunk.len(), out_dim), &model.device)?;
-                let (_, out) = model.net.forward(&x)?;
+                let (_, out) = model.net.forward(&x, true)?;
                 let loss = mse(&out, &y)?;
                 opt.backward_step(&loss)?;
                 total += loss.to_scalar::<f32>()?;
@@ -426,7 +452,7 @@ impl AudioCnn {
                 window(songs[i], st, &self.meta.band_mean, &self.meta.band_std, &mut buf);
             }
             let x = Tensor::from_slice(&buf, (chunk.len(), CNN_MELS, WINDOW), &self.device)?;
-            let (e, o) = self.net.forward(&x)?;
+            let (e, o) = self.net.forward(&x, false)?;
             let (e, o) = (e.to_vec2::<f32>()?, o.to_vec2::<f32>()?);
             for (k, &(i, _)) in chunk.iter().enumerate() {
                 out[i].vector.iter_mut().zip(&o[k]).for_each(|(a, b)| *a += b);
@@ -459,6 +485,13 @@ impl AudioCnn {
         let bytes = std::fs::read(&p).map_err(|source| CnnError::Io { path: p.clone(), source })?;
         let meta: Meta =
             serde_json::from_slice(&bytes).map_err(|e| CnnError::Format(format!("{}: {e}", p.display())))?;
+        if meta.architecture != ARCHITECTURE {
+            return Err(CnnError::Format(format!(
+                "{}: an audio network of architecture {} (this Encore reads {ARCHITECTURE}); run `encore audio train` again",
+                p.display(),
+                meta.architecture
+            )));
+        }
         let device = device();
         let mut varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &device);
@@ -508,7 +541,7 @@ mod tests {
         CnnConfig {
             filters: 8,
             hidden: 8,
-            epochs: 8,
+            epochs: 20,
             batch_size: 16,
             validation_share: 0.25,
             learning_rate: 2e-3,
@@ -540,6 +573,14 @@ mod tests {
         model.save(dir.path()).unwrap();
         let loaded = AudioCnn::load(dir.path()).unwrap();
         assert_eq!(loaded.predict(&fresh_refs).unwrap(), pred);
+
+        // A model saved before batch normalisation is refused with a hint.
+        let json = dir.path().join("cnn.json");
+        let mut meta: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+        meta.as_object_mut().unwrap().remove("architecture");
+        std::fs::write(&json, serde_json::to_vec(&meta).unwrap()).unwrap();
+        let err = AudioCnn::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("architecture 1") && err.contains("encore audio train"), "{err}");
     }
 
     #[test]

@@ -79,7 +79,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 4)]
     pub windows_per_song: usize,
     /// AdamW learning rate.
-    #[arg(long, default_value_t = 3e-4)]
+    #[arg(long, default_value_t = 1e-3)]
     pub learning_rate: f64,
     /// Seed.
     #[arg(long, default_value_t = 42)]
