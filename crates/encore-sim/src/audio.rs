@@ -123,7 +123,8 @@ pub fn render_clip(song: &Song, seconds: f32, sr: u32, seed: u64) -> Vec<f32> {
         for &m in &chord {
             pad += voice(song.instrument, two_pi * midi_hz(m as f32) * t, bar_t, brightness) * pad_env;
         }
-        // Arpeggio one octave up, on the groove's steps.
+        // Arpeggio one octave up, on the groove's steps (the hats follow
+        // the same steps).
         let (step, arp_t) = groove_step(song.groove, beats, beat);
         let arp_note = chord[step % 3] + 12;
         let arp = voice(song.instrument, two_pi * midi_hz(arp_note as f32) * t, arp_t, brightness)
@@ -143,9 +144,8 @@ pub fn render_clip(song: &Song, seconds: f32, sr: u32, seed: u64) -> Vec<f32> {
                 snare_lp += 0.5 * (noise - snare_lp);
                 x += 0.9 * snare_lp * (-in_beat * 25.0).exp();
             }
-            let (_, since) = groove_step(song.groove, beats, beat);
             hat_state += 0.7 * (noise - hat_state);
-            x += hat_level * (noise - hat_state) * (-since * 60.0).exp();
+            x += hat_level * (noise - hat_state) * (-arp_t * 60.0).exp();
         }
         *o = x;
     }

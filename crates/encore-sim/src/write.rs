@@ -261,13 +261,12 @@ pub fn write_world(world: &World, dir: &Path, progress: &(dyn Fn(&str, u64, u64)
     finish(w, &artists_path)?;
     let users_path = truth_dir.join("users.jsonl");
     let mut w = create(&users_path)?;
+    // Weights by name, rounded to four decimals.
+    let weights = |names: &mut dyn Iterator<Item = &str>, w: &[f64]| -> serde_json::Map<String, serde_json::Value> {
+        names.zip(w).map(|(n, t)| (n.to_string(), json!((t * 1e4).round() / 1e4))).collect()
+    };
     for u in &world.users {
-        let taste: serde_json::Map<String, serde_json::Value> =
-            GENRES.iter().zip(&u.taste).map(|(g, t)| (g.name.to_string(), json!((t * 1e4).round() / 1e4))).collect();
-        let weights =
-            |names: &mut dyn Iterator<Item = &str>, w: &[f64]| -> serde_json::Map<String, serde_json::Value> {
-                names.zip(w).map(|(n, t)| (n.to_string(), json!((t * 1e4).round() / 1e4))).collect()
-            };
+        let taste = weights(&mut GENRES.iter().map(|g| g.name), &u.taste);
         let st = &u.sound_taste;
         let sound = json!({
             "mood": weights(&mut MOODS.iter().map(|m| m.0), &st.mood),
