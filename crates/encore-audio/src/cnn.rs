@@ -9,7 +9,18 @@
 //! global mean- and max-pooling over time, a dense ReLU layer (the learned
 //! audio embedding) and a linear output of the factor dimension. Trained
 //! with AdamW on the mean squared error to the L2-normalised CF song
-//! vectors; a song's prediction is the mean over its windows.
+//! vectors, the learning rate warming up over the first 5 % of the steps and
+//! then falling along a cosine; the network's prediction for a song is the
+//! mean over its windows.
+//!
+//! The head: the network alone learns the sound of a song from a few hundred
+//! noisy targets, and on the demo world it only ties with the nearest
+//! neighbours of the hand-made descriptors. So after the network,
+//! [`AudioCnn::fit_head`] fits a ridge regression from each song's learned
+//! embedding *and* its descriptor vector (both computed from the audio
+//! alone) to its CF vector; [`AudioCnn::predict_with`] uses it for songs
+//! that have descriptors. `encore audio cold-start` reports the network
+//! alone, the descriptors alone through the same regression, and both.
 //!
 //! Seeded: the initial weights come from a ChaCha generator (candle's CPU
 //! generator cannot be seeded), and so do the windows drawn each epoch.
@@ -23,6 +34,9 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+
+use crate::ridge::{Ridge, RidgeChoice};
+use crate::{DescriptorScaler, Descriptors};
 
 /// Mel bands of the network's input.
 pub const CNN_MELS: usize = 128;
@@ -89,7 +103,8 @@ pub struct CnnConfig {
     pub batch_size: usize,
     /// Random windows drawn per song per epoch.
     pub windows_per_song: usize,
-    /// AdamW learning rate.
+    /// AdamW peak learning rate (reached after a linear warm-up over the
+    /// first 5 % of the steps, then decayed along a cosine to 2 % of it).
     pub learning_rate: f64,
     /// AdamW weight decay.
     pub weight_decay: f64,
@@ -158,6 +173,33 @@ struct Meta {
     out_dim: usize,
     band_mean: Vec<f32>,
     band_std: Vec<f32>,
+    /// The ridge head, once [`AudioCnn::fit_head`] has run.
+    #[serde(default)]
+    head: Option<Head>,
+}
+
+/// The ridge head: song embedding ⊕ descriptor vector → CF vector.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Head {
+    scaler: DescriptorScaler,
+    ridge: Ridge,
+}
+
+impl Head {
+    fn features(&self, embedding: &[f32], d: &Descriptors) -> Vec<f32> {
+        embedding.iter().copied().chain(self.scaler.embed(d)).collect()
+    }
+}
+
+/// What fitting the head did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeadReport {
+    /// Songs it was fitted on.
+    pub songs: usize,
+    /// The penalty chosen.
+    pub penalty: f64,
+    /// How it was chosen.
+    pub choice: RidgeChoice,
 }
 
 fn first_architecture() -> u32 {
@@ -292,6 +334,11 @@ fn starts(s: &Spectrogram) -> Vec<usize> {
     v
 }
 
+fn unit(t: &[f32]) -> Vec<f32> {
+    let n = t.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+    t.iter().map(|x| x / n).collect()
+}
+
 fn mse(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     Ok((a - b)?.sqr()?.sum(D::Minus1)?.mean_all()?)
 }
@@ -317,13 +364,7 @@ impl AudioCnn {
         if out_dim == 0 || targets.iter().any(|t| t.len() != out_dim) {
             return Err(CnnError::Input("target vectors must all have the same, non-zero length".into()));
         }
-        let targets: Vec<Vec<f32>> = targets
-            .iter()
-            .map(|t| {
-                let n = t.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-                t.iter().map(|x| x / n).collect()
-            })
-            .collect();
+        let targets: Vec<Vec<f32>> = targets.iter().map(|t| unit(t)).collect();
         // Band statistics over all training frames.
         let (mut sum, mut sq, mut n) = (vec![0f64; CNN_MELS], vec![0f64; CNN_MELS], 0f64);
         for s in songs {
@@ -349,7 +390,7 @@ impl AudioCnn {
             varmap.all_vars(),
             candle_nn::ParamsAdamW { lr: cfg.learning_rate, weight_decay: cfg.weight_decay, ..Default::default() },
         )?;
-        let meta = Meta { architecture: ARCHITECTURE, config: cfg.clone(), out_dim, band_mean, band_std };
+        let meta = Meta { architecture: ARCHITECTURE, config: cfg.clone(), out_dim, band_mean, band_std, head: None };
         let model = AudioCnn { meta, varmap, net, device };
 
         let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x5EED);
@@ -367,6 +408,17 @@ impl AudioCnn {
                 / val.len() as f32
         });
 
+        let total_steps = (train.len() * cfg.windows_per_song).div_ceil(cfg.batch_size.max(1)) * cfg.epochs;
+        let warm_up = (total_steps / 20).max(1);
+        let learning_rate = |step: usize| {
+            if step < warm_up {
+                cfg.learning_rate * (step + 1) as f64 / warm_up as f64
+            } else {
+                let done = (step - warm_up) as f64 / (total_steps - warm_up).max(1) as f64;
+                cfg.learning_rate * (0.02 + 0.98 * 0.5 * (1.0 + (std::f64::consts::PI * done).cos()))
+            }
+        };
+        let mut step = 0;
         let mut losses = Vec::with_capacity(cfg.epochs);
         let mut batch = Vec::with_capacity(cfg.batch_size * CNN_MELS * WINDOW);
         let mut batch_t = Vec::with_capacity(cfg.batch_size * out_dim);
@@ -392,7 +444,9 @@ impl AudioCnn {
                 let y = Tensor::from_slice(&batch_t, (chunk.len(), out_dim), &model.device)?;
                 let (_, out) = model.net.forward(&x, true)?;
                 let loss = mse(&out, &y)?;
+                opt.set_learning_rate(learning_rate(step));
                 opt.backward_step(&loss)?;
+                step += 1;
                 total += loss.to_scalar::<f32>()?;
                 steps += 1;
             }
@@ -434,8 +488,9 @@ impl AudioCnn {
         self.meta.config.hidden
     }
 
-    /// Predicted CF vector and audio embedding of each song: the mean over
-    /// its half-overlapping windows (the embedding L2-normalised).
+    /// The network's predicted CF vector and audio embedding of each song:
+    /// the mean over its half-overlapping windows (the embedding
+    /// L2-normalised). Without the head; see [`AudioCnn::predict_with`].
     pub fn predict(&self, songs: &[&Spectrogram]) -> Result<Vec<Prediction>> {
         const BATCH: usize = 256;
         let mut jobs: Vec<(usize, usize)> = Vec::new();
@@ -468,6 +523,68 @@ impl AudioCnn {
             }
         }
         Ok(out)
+    }
+
+    /// Fits the head on songs whose CF vectors are known (normally the
+    /// network's own training songs): a ridge regression from the song's
+    /// embedding and its normalised descriptor vector to its L2-normalised
+    /// CF vector, the penalty chosen on a seeded fifth of them. Needs at
+    /// least five songs.
+    pub fn fit_head(
+        &mut self,
+        songs: &[&Spectrogram],
+        descriptors: &[&Descriptors],
+        targets: &[Vec<f32>],
+    ) -> Result<HeadReport> {
+        if songs.len() != descriptors.len() || songs.len() != targets.len() || songs.len() < 5 {
+            return Err(CnnError::Input(format!(
+                "the head needs at least five songs with audio, descriptors and targets, got {}, {} and {}",
+                songs.len(),
+                descriptors.len(),
+                targets.len()
+            )));
+        }
+        if targets.iter().any(|t| t.len() != self.meta.out_dim) {
+            return Err(CnnError::Input(format!(
+                "target vectors must have the network's {} dimensions",
+                self.meta.out_dim
+            )));
+        }
+        self.meta.head = None;
+        let pred = self.predict(songs)?;
+        let scaler = DescriptorScaler::fit(descriptors.iter().copied());
+        let head =
+            Head { scaler, ridge: Ridge { dim_in: 0, dim_out: self.meta.out_dim, penalty: 0.0, weights: Vec::new() } };
+        let x: Vec<Vec<f32>> = pred.iter().zip(descriptors).map(|(p, d)| head.features(&p.embedding, d)).collect();
+        let y: Vec<Vec<f32>> = targets.iter().map(|t| unit(t)).collect();
+        let (ridge, choice) = Ridge::fit_chosen(&x, &y, self.meta.config.seed ^ 0x4EAD)
+            .ok_or_else(|| CnnError::Input("the head's regression could not be solved".into()))?;
+        let report = HeadReport { songs: songs.len(), penalty: ridge.penalty, choice };
+        self.meta.head = Some(Head { ridge, ..head });
+        Ok(report)
+    }
+
+    /// Whether [`AudioCnn::fit_head`] has run.
+    pub fn has_head(&self) -> bool {
+        self.meta.head.is_some()
+    }
+
+    /// [`AudioCnn::predict`], the vector of every song with descriptors
+    /// coming from the head when there is one.
+    pub fn predict_with(
+        &self,
+        songs: &[&Spectrogram],
+        descriptors: &[Option<&Descriptors>],
+    ) -> Result<Vec<Prediction>> {
+        let mut pred = self.predict(songs)?;
+        if let Some(head) = &self.meta.head {
+            for (p, d) in pred.iter_mut().zip(descriptors) {
+                if let Some(d) = d {
+                    p.vector = head.ridge.apply(&head.features(&p.embedding, d));
+                }
+            }
+        }
+        Ok(pred)
     }
 
     /// Writes `cnn.json` and `cnn.safetensors` into `dir`.
@@ -544,7 +661,7 @@ mod tests {
             epochs: 20,
             batch_size: 16,
             validation_share: 0.25,
-            learning_rate: 2e-3,
+            learning_rate: 4e-3,
             ..Default::default()
         }
     }
@@ -581,6 +698,70 @@ mod tests {
         std::fs::write(&json, serde_json::to_vec(&meta).unwrap()).unwrap();
         let err = AudioCnn::load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("architecture 1") && err.contains("encore audio train"), "{err}");
+    }
+
+    fn descriptors(tempo: f32) -> Descriptors {
+        Descriptors {
+            feature_version: crate::FEATURE_VERSION,
+            duration_s: 5.0,
+            lufs: -14.0,
+            loudness_range: 5.0,
+            tempo_bpm: tempo,
+            tempo_confidence: 0.5,
+            key: "C".into(),
+            mode: "major".into(),
+            key_confidence: 0.2,
+            centroid_hz: 1000.0,
+            rolloff_hz: 2000.0,
+            flatness: 0.1,
+            zcr: 0.05,
+            onset_rate: 2.0,
+            mel_mean: vec![-10.0; 64],
+            mel_std: vec![3.0; 64],
+            mfcc_mean: vec![1.0; 13],
+            mfcc_cov: vec![0.5; 169],
+            chroma: vec![0.5; 12],
+        }
+    }
+
+    /// The toy's sounds, with a third target component that only the
+    /// descriptors know: up for fast songs, down for slow ones.
+    #[test]
+    fn the_head_adds_what_only_the_descriptors_know() {
+        let (specs, mut targets) = toy(40, 5);
+        let tempos: Vec<f32> = (0..40).map(|i| if (i / 2) % 2 == 0 { 90.0 } else { 150.0 }).collect();
+        for (t, &bpm) in targets.iter_mut().zip(&tempos) {
+            t[1] = if bpm > 120.0 { 1.0 } else { -1.0 };
+        }
+        let refs: Vec<&Spectrogram> = specs.iter().collect();
+        let descs: Vec<Descriptors> = tempos.iter().map(|&b| descriptors(b)).collect();
+        let drefs: Vec<&Descriptors> = descs.iter().collect();
+        let (mut model, _) = AudioCnn::train(&refs, &targets, &small(), &|_| {}).unwrap();
+        assert!(!model.has_head());
+        let report = model.fit_head(&refs, &drefs, &targets).unwrap();
+        assert_eq!((report.songs, report.choice.validation_songs), (40, 8));
+        assert!(model.has_head());
+
+        let (fresh, _) = toy(8, 77);
+        let fresh_refs: Vec<&Spectrogram> = fresh.iter().collect();
+        let fresh_tempo = [90.0, 90.0, 150.0, 150.0, 150.0, 90.0, 90.0, 150.0];
+        let fresh_desc: Vec<Descriptors> = fresh_tempo.iter().map(|&b| descriptors(b)).collect();
+        let with: Vec<Option<&Descriptors>> = fresh_desc.iter().map(Some).collect();
+        let pred = model.predict_with(&fresh_refs, &with).unwrap();
+        for (i, (p, bpm)) in pred.iter().zip(fresh_tempo).enumerate() {
+            assert_eq!(p.vector[1] > 0.0, bpm > 120.0, "{i}: {:?}", p.vector);
+            assert_eq!(p.vector[0] > p.vector[2], i % 2 == 0, "{i}: {:?}", p.vector);
+        }
+        // Without descriptors a song gets the network's own prediction.
+        let none = vec![None; fresh.len()];
+        assert_eq!(model.predict_with(&fresh_refs, &none).unwrap(), model.predict(&fresh_refs).unwrap());
+
+        let dir = tempfile::tempdir().unwrap();
+        model.save(dir.path()).unwrap();
+        assert_eq!(AudioCnn::load(dir.path()).unwrap().predict_with(&fresh_refs, &with).unwrap(), pred);
+
+        let err = model.fit_head(&refs[..3], &drefs[..3], &targets[..3]).unwrap_err();
+        assert!(err.to_string().contains("at least five songs"), "{err}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod cnn;
 mod decode;
 mod image;
 mod loudness;
+pub mod ridge;
 mod vector;
 
 pub use analysis::{analyze, log_mel, Descriptors, FEATURE_VERSION, FRAME_RATE, KEYS};

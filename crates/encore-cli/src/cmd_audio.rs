@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context;
+use encore_audio::cnn::HeadReport;
 use encore_audio::{AudioCnn, CnnConfig, DescriptorScaler, Descriptors, Spectrogram};
 use encore_store::Store;
 use encore_types::ArtifactHeader;
@@ -294,20 +295,33 @@ fn normalized(v: &[f32]) -> Vec<f32> {
     }
 }
 
-/// Trains the network on `songs` whose CF vectors are known.
+/// Trains the network on `songs` whose CF vectors are known, then its head
+/// on those of them that have descriptors (none when fewer than five do).
 fn fit_cnn(
     specs: &[&Spectrogram],
+    descriptors: &[Option<&Descriptors>],
     targets: &[Vec<f32>],
     a: &TrainArgs,
-) -> anyhow::Result<(AudioCnn, encore_audio::cnn::TrainReport)> {
+) -> anyhow::Result<(AudioCnn, encore_audio::cnn::TrainReport, Option<HeadReport>)> {
     let cfg = a.config();
     let bar = ui::count_bar(cfg.epochs as u64, "audio network epochs");
-    let (model, report) = AudioCnn::train(specs, targets, &cfg, &|e| {
+    let (mut model, report) = AudioCnn::train(specs, targets, &cfg, &|e| {
         bar.set_position(e.epoch as u64);
         bar.set_message(format!("loss {:.4}", e.validation.unwrap_or(e.train)));
     })?;
     bar.finish_and_clear();
-    Ok((model, report))
+    let mut hs = Vec::new();
+    let mut hd = Vec::new();
+    let mut ht = Vec::new();
+    for ((s, d), t) in specs.iter().zip(descriptors).zip(targets) {
+        if let Some(d) = d {
+            hs.push(*s);
+            hd.push(*d);
+            ht.push(t.clone());
+        }
+    }
+    let head = if hs.len() >= 5 { Some(model.fit_head(&hs, &hd, &ht)?) } else { None };
+    Ok((model, report, head))
 }
 
 fn loss_plot(path: &Path, report: &encore_audio::cnn::TrainReport) -> anyhow::Result<()> {
@@ -330,6 +344,9 @@ struct TrainOutput {
     targets: usize,
     loss_plot: String,
     report: encore_audio::cnn::TrainReport,
+    /// The ridge head over embedding and descriptors (absent when fewer
+    /// than five training songs are analysed).
+    head: Option<HeadReport>,
 }
 
 /// `encore audio train`: the network against the current CF model; the
@@ -365,14 +382,16 @@ pub fn train_with(data_dir: &Path, a: &TrainArgs, quiet: bool) -> anyhow::Result
     let paths: Vec<&str> = chosen.iter().map(|(s, _)| s.path.as_str()).collect();
     let specs = spectrograms(&paths, a.max_seconds);
     let mut x = Vec::new();
+    let mut d = Vec::new();
     let mut y = Vec::new();
-    for (s, (_, i)) in specs.iter().zip(&chosen) {
+    for (s, (song, i)) in specs.iter().zip(&chosen) {
         if let Some(s) = s {
             x.push(s);
+            d.push(song.descriptors.as_ref());
             y.push(cf.item_vector(*i).to_vec());
         }
     }
-    let (model, report) = fit_cnn(&x, &y, a)?;
+    let (model, report, head) = fit_cnn(&x, &d, &y, a)?;
     let dir = store.artifacts(CNN_KIND)?;
     let writer = dir.writer(ArtifactHeader::new(CNN_KIND, FORMAT_VERSION))?;
     model.save(writer.path())?;
@@ -386,6 +405,7 @@ pub fn train_with(data_dir: &Path, a: &TrainArgs, quiet: bool) -> anyhow::Result
         targets: x.len(),
         loss_plot: version.join("loss.svg").display().to_string(),
         report,
+        head,
     };
     if quiet {
     } else if a.json {
@@ -401,6 +421,13 @@ pub fn train_with(data_dir: &Path, a: &TrainArgs, quiet: bool) -> anyhow::Result
             last.and_then(|e| e.validation).unwrap_or(f32::NAN),
             out.report.baseline_validation.unwrap_or(f32::NAN)
         );
+        match &out.head {
+            Some(h) => println!(
+                "head: ridge over embedding and descriptors on {} songs, penalty {} (chosen on {} of them)",
+                h.songs, h.penalty, h.choice.validation_songs
+            ),
+            None => println!("no head: fewer than five training songs have descriptors (run `encore audio analyze`)"),
+        }
         println!("loss curve {}", out.loss_plot);
         println!("published {}", out.version_dir);
     }
@@ -425,13 +452,15 @@ pub fn embed_with(data_dir: &Path, json: bool, max_seconds: f32, quiet: bool) ->
     let specs = spectrograms(&paths, max_seconds);
     let mut ids = Vec::new();
     let mut refs = Vec::new();
+    let mut descs = Vec::new();
     for (s, sp) in songs.iter().zip(&specs) {
         if let Some(sp) = sp {
             ids.push(s.id);
             refs.push(sp);
+            descs.push(s.descriptors.as_ref());
         }
     }
-    let pred = model.predict(&refs)?;
+    let pred = model.predict_with(&refs, &descs)?;
     let emb = AudioEmbeddings {
         dim: model.out_dim(),
         embedding_dim: model.embedding_dim(),
@@ -584,6 +613,7 @@ pub fn cold_start(store: &Store, a: &ColdStartArgs) -> anyhow::Result<ColdStartR
     // Network targets: training songs with audio and enough listeners.
     let listeners = encore_engine::listeners(&split.train);
     let mut x = Vec::new();
+    let mut xd = Vec::new();
     let mut y = Vec::new();
     let mut train_cols = Vec::new();
     for (&col, &k) in &by_col {
@@ -594,14 +624,19 @@ pub fn cold_start(store: &Store, a: &ColdStartArgs) -> anyhow::Result<ColdStartR
     train_cols.sort_unstable();
     for &(col, k) in &train_cols {
         x.push(specs[k].as_ref().expect("eligible songs decode"));
+        xd.push(songs[k].descriptors.as_ref());
         y.push(cf.item_vector(col as usize).to_vec());
     }
-    let (cnn, _) = fit_cnn(&x, &y, &a.train)?;
+    let (cnn, _, _) = fit_cnn(&x, &xd, &y, &a.train)?;
     let held_specs: Vec<&Spectrogram> =
         split.held_out.iter().map(|c| specs[by_col[c]].as_ref().expect("eligible songs decode")).collect();
-    let held_pred = cnn.predict(&held_specs)?;
+    let held_desc: Vec<Option<&Descriptors>> =
+        split.held_out.iter().map(|c| songs[by_col[c]].descriptors.as_ref()).collect();
+    let held_pred = cnn.predict_with(&held_specs, &held_desc)?;
+    let held_net = cnn.predict(&held_specs)?;
     let train_emb: Vec<Vec<f32>> = cnn.predict(&x)?.into_iter().map(|p| p.embedding).collect();
     let cnn_vectors: Vec<Vec<f32>> = held_pred.iter().map(|p| p.vector.clone()).collect();
+    let net_vectors: Vec<Vec<f32>> = held_net.iter().map(|p| p.vector.clone()).collect();
 
     // Nearest neighbours: the mean normalised CF vector of the training
     // songs most similar to a held-out song by some audio vector.
@@ -621,6 +656,12 @@ pub fn cold_start(store: &Store, a: &ColdStartArgs) -> anyhow::Result<ColdStartR
     let desc = |col: u32| scaler.embed(songs[by_col[&col]].descriptors.as_ref().expect("eligible songs are analysed"));
     let train_desc: Vec<Vec<f32>> = train_col.iter().map(|&c| desc(c)).collect();
     let desc_vectors: Vec<Vec<f32>> = split.held_out.iter().map(|&c| neighbours(&desc(c), &train_desc)).collect();
+    // The head's regression on the descriptors alone: what the network's
+    // embedding adds to it.
+    let train_targets: Vec<Vec<f32>> = train_col.iter().map(|&c| normalized(cf.item_vector(c as usize))).collect();
+    let (desc_ridge, _) = encore_audio::ridge::Ridge::fit_chosen(&train_desc, &train_targets, a.train.seed ^ 0x4EAD)
+        .context("the descriptor regression could not be solved")?;
+    let desc_ridge_vectors: Vec<Vec<f32>> = split.held_out.iter().map(|&c| desc_ridge.apply(&desc(c))).collect();
     let emb_vectors: Vec<Vec<f32>> = held_pred.iter().map(|p| neighbours(&p.embedding, &train_emb)).collect();
     // A diagnostic, not a method: the mean normalised CF vector of the
     // training songs of the held-out song's genre (metadata a cold-start
@@ -718,7 +759,9 @@ pub fn cold_start(store: &Store, a: &ColdStartArgs) -> anyhow::Result<ColdStartR
         eval("random", &|_| random.clone()),
         eval("popularity (artist plays)", &|_| pop.clone()),
         eval("descriptor nearest neighbours", &|u| dot_scores(&desc_vectors, u)),
-        eval("audio CNN", &|u| dot_scores(&cnn_vectors, u)),
+        eval("audio CNN (network + head)", &|u| dot_scores(&cnn_vectors, u)),
+        eval("audio CNN, network alone", &|u| dot_scores(&net_vectors, u)),
+        eval("descriptors through the head alone", &|u| dot_scores(&desc_ridge_vectors, u)),
         eval("audio CNN embedding neighbours", &|u| dot_scores(&emb_vectors, u)),
         eval("genre mean (diagnostic: metadata, not audio)", &|u| dot_scores(&genre_vectors, u)),
         eval("hybrid (CNN, audio, text, popularity)", &hybrid_scores),

@@ -532,6 +532,9 @@ fn audio_network_train_embed_similar_and_cold_start() {
     let t = json(&encore(data, &["audio", "train", "--epochs", "3", "--min-listeners", "1", "--json"]));
     assert!(t["targets"].as_u64().unwrap() >= 30, "{t}");
     assert_eq!(t["report"]["losses"].as_array().unwrap().len(), 3);
+    // The demo analysed every clip, so the head is fitted on every target.
+    assert_eq!(t["head"]["songs"], t["targets"], "{t}");
+    assert!(t["head"]["penalty"].as_f64().unwrap() > 0.0, "{t}");
     let svg = std::fs::read_to_string(t["loss_plot"].as_str().unwrap()).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("validation"), "{}", &svg[..100]);
 
@@ -555,8 +558,16 @@ fn audio_network_train_embed_similar_and_cold_start() {
     assert_eq!(c["held_out_songs"], 8, "{c}");
     let rows = c["rows"].as_array().unwrap();
     let methods: Vec<&str> = rows.iter().map(|r| r["method"].as_str().unwrap()).collect();
-    assert_eq!(rows.len(), 8, "{methods:?}");
-    assert!(methods.contains(&"audio CNN embedding neighbours"), "{methods:?}");
+    assert_eq!(rows.len(), 10, "{methods:?}");
+    for m in [
+        "audio CNN (network + head)",
+        "audio CNN, network alone",
+        "descriptors through the head alone",
+        "descriptor nearest neighbours",
+        "audio CNN embedding neighbours",
+    ] {
+        assert!(methods.contains(&m), "{m}: {methods:?}");
+    }
     for r in rows {
         let auc = r["auc"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&auc), "{r}");

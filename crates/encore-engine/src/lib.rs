@@ -986,7 +986,7 @@ impl Engine {
             if let Some((cnn_dir, _)) = store.artifacts(audio::CNN_KIND)?.current()? {
                 let cnn = encore_audio::AudioCnn::load(&cnn_dir).map_err(anyhow::Error::from)?;
                 let spec = encore_audio::Spectrogram::of(&decoded.samples, 30.0);
-                let p = cnn.predict(&[&spec]).map_err(anyhow::Error::from)?.remove(0);
+                let p = cnn.predict_with(&[&spec], &[Some(&descriptors)]).map_err(anyhow::Error::from)?.remove(0);
                 let mut emb = m.embeddings.clone().unwrap_or(AudioEmbeddings {
                     ids: Vec::new(),
                     dim: p.vector.len(),
