@@ -781,8 +781,9 @@ pub fn print_cold_start(r: &ColdStartReport) {
         "cold start: {} songs held out of CF training, network trained on {} songs ({:.1}s)",
         r.held_out_songs, r.network_targets, r.seconds
     );
-    println!("{:<32} {:>6} {:>8} {:>10}", "method", "users", "AUC", "recall@k");
+    let w = r.rows.iter().map(|row| row.method.chars().count()).max().unwrap_or(0).max(6);
+    println!("{:<w$} {:>6} {:>8} {:>10}", "method", "users", "AUC", "recall@k");
     for row in &r.rows {
-        println!("{:<32} {:>6} {:>8.4} {:>10.4}", row.method, row.metrics.users, row.metrics.auc, row.metrics.recall);
+        println!("{:<w$} {:>6} {:>8.4} {:>10.4}", row.method, row.metrics.users, row.metrics.auc, row.metrics.recall);
     }
 }
