@@ -701,27 +701,7 @@ mod tests {
     }
 
     fn descriptors(tempo: f32) -> Descriptors {
-        Descriptors {
-            feature_version: crate::FEATURE_VERSION,
-            duration_s: 5.0,
-            lufs: -14.0,
-            loudness_range: 5.0,
-            tempo_bpm: tempo,
-            tempo_confidence: 0.5,
-            key: "C".into(),
-            mode: "major".into(),
-            key_confidence: 0.2,
-            centroid_hz: 1000.0,
-            rolloff_hz: 2000.0,
-            flatness: 0.1,
-            zcr: 0.05,
-            onset_rate: 2.0,
-            mel_mean: vec![-10.0; 64],
-            mel_std: vec![3.0; 64],
-            mfcc_mean: vec![1.0; 13],
-            mfcc_cov: vec![0.5; 169],
-            chroma: vec![0.5; 12],
-        }
+        crate::vector::tests::d(tempo, 1000.0, "C")
     }
 
     /// The toy's sounds, with a third target component that only the

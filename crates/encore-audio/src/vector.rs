@@ -123,10 +123,11 @@ impl DescriptorScaler {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn d(tempo: f32, centroid: f32, key: &str) -> Descriptors {
+    /// Descriptors of a made-up song (also the network's tests' fixture).
+    pub(crate) fn d(tempo: f32, centroid: f32, key: &str) -> Descriptors {
         Descriptors {
             feature_version: crate::FEATURE_VERSION,
             duration_s: 10.0,
