@@ -185,10 +185,9 @@ struct Head {
     ridge: Ridge,
 }
 
-impl Head {
-    fn features(&self, embedding: &[f32], d: &Descriptors) -> Vec<f32> {
-        embedding.iter().copied().chain(self.scaler.embed(d)).collect()
-    }
+/// The head's input: the embedding, then the scaled descriptor vector.
+fn head_features(scaler: &DescriptorScaler, embedding: &[f32], d: &Descriptors) -> Vec<f32> {
+    embedding.iter().copied().chain(scaler.embed(d)).collect()
 }
 
 /// What fitting the head did.
@@ -553,14 +552,13 @@ impl AudioCnn {
         self.meta.head = None;
         let pred = self.predict(songs)?;
         let scaler = DescriptorScaler::fit(descriptors.iter().copied());
-        let head =
-            Head { scaler, ridge: Ridge { dim_in: 0, dim_out: self.meta.out_dim, penalty: 0.0, weights: Vec::new() } };
-        let x: Vec<Vec<f32>> = pred.iter().zip(descriptors).map(|(p, d)| head.features(&p.embedding, d)).collect();
+        let x: Vec<Vec<f32>> =
+            pred.iter().zip(descriptors).map(|(p, d)| head_features(&scaler, &p.embedding, d)).collect();
         let y: Vec<Vec<f32>> = targets.iter().map(|t| unit(t)).collect();
         let (ridge, choice) = Ridge::fit_chosen(&x, &y, self.meta.config.seed ^ 0x4EAD)
             .ok_or_else(|| CnnError::Input("the head's regression could not be solved".into()))?;
         let report = HeadReport { songs: songs.len(), penalty: ridge.penalty, choice };
-        self.meta.head = Some(Head { ridge, ..head });
+        self.meta.head = Some(Head { scaler, ridge });
         Ok(report)
     }
 
@@ -580,7 +578,7 @@ impl AudioCnn {
         if let Some(head) = &self.meta.head {
             for (p, d) in pred.iter_mut().zip(descriptors) {
                 if let Some(d) = d {
-                    p.vector = head.ridge.apply(&head.features(&p.embedding, d));
+                    p.vector = head.ridge.apply(&head_features(&head.scaler, &p.embedding, d));
                 }
             }
         }
