@@ -38,6 +38,10 @@ use serde::{Deserialize, Serialize};
 use crate::ridge::{Ridge, RidgeChoice};
 use crate::{DescriptorScaler, Descriptors};
 
+/// Mixed into the training seed to draw the songs the head's penalty is
+/// chosen on.
+pub const HEAD_SEED: u64 = 0x4EAD;
+
 /// Mel bands of the network's input.
 pub const CNN_MELS: usize = 128;
 /// Frames per input window (128 × 512 / 22,050 Hz ≈ 2.97 s).
@@ -555,7 +559,7 @@ impl AudioCnn {
         let x: Vec<Vec<f32>> =
             pred.iter().zip(descriptors).map(|(p, d)| head_features(&scaler, &p.embedding, d)).collect();
         let y: Vec<Vec<f32>> = targets.iter().map(|t| unit(t)).collect();
-        let (ridge, choice) = Ridge::fit_chosen(&x, &y, self.meta.config.seed ^ 0x4EAD)
+        let (ridge, choice) = Ridge::fit_chosen(&x, &y, self.meta.config.seed ^ HEAD_SEED)
             .ok_or_else(|| CnnError::Input("the head's regression could not be solved".into()))?;
         let report = HeadReport { songs: songs.len(), penalty: ridge.penalty, choice };
         self.meta.head = Some(Head { scaler, ridge });
@@ -575,14 +579,19 @@ impl AudioCnn {
         descriptors: &[Option<&Descriptors>],
     ) -> Result<Vec<Prediction>> {
         let mut pred = self.predict(songs)?;
-        if let Some(head) = &self.meta.head {
-            for (p, d) in pred.iter_mut().zip(descriptors) {
-                if let Some(d) = d {
-                    p.vector = head.ridge.apply(&head_features(&head.scaler, &p.embedding, d));
-                }
+        for (p, d) in pred.iter_mut().zip(descriptors) {
+            if let Some(v) = d.and_then(|d| self.head_vector(p, d)) {
+                p.vector = v;
             }
         }
         Ok(pred)
+    }
+
+    /// The head's CF vector for a song the network has already predicted
+    /// (`None` without a head).
+    pub fn head_vector(&self, p: &Prediction, d: &Descriptors) -> Option<Vec<f32>> {
+        let head = self.meta.head.as_ref()?;
+        Some(head.ridge.apply(&head_features(&head.scaler, &p.embedding, d)))
     }
 
     /// Writes `cnn.json` and `cnn.safetensors` into `dir`.

@@ -630,13 +630,22 @@ pub fn cold_start(store: &Store, a: &ColdStartArgs) -> anyhow::Result<ColdStartR
     let (cnn, _, _) = fit_cnn(&x, &xd, &y, &a.train)?;
     let held_specs: Vec<&Spectrogram> =
         split.held_out.iter().map(|c| specs[by_col[c]].as_ref().expect("eligible songs decode")).collect();
-    let held_desc: Vec<Option<&Descriptors>> =
-        split.held_out.iter().map(|c| songs[by_col[c]].descriptors.as_ref()).collect();
-    let held_pred = cnn.predict_with(&held_specs, &held_desc)?;
-    let held_net = cnn.predict(&held_specs)?;
+    // One pass of the network over the held-out songs: its own vectors, and
+    // the head's from the same embeddings.
+    let held_pred = cnn.predict(&held_specs)?;
     let train_emb: Vec<Vec<f32>> = cnn.predict(&x)?.into_iter().map(|p| p.embedding).collect();
-    let cnn_vectors: Vec<Vec<f32>> = held_pred.iter().map(|p| p.vector.clone()).collect();
-    let net_vectors: Vec<Vec<f32>> = held_net.iter().map(|p| p.vector.clone()).collect();
+    let net_vectors: Vec<Vec<f32>> = held_pred.iter().map(|p| p.vector.clone()).collect();
+    let cnn_vectors: Vec<Vec<f32>> = held_pred
+        .iter()
+        .zip(&split.held_out)
+        .map(|(p, c)| {
+            songs[by_col[c]]
+                .descriptors
+                .as_ref()
+                .and_then(|d| cnn.head_vector(p, d))
+                .unwrap_or_else(|| p.vector.clone())
+        })
+        .collect();
 
     // Nearest neighbours: the mean normalised CF vector of the training
     // songs most similar to a held-out song by some audio vector.
@@ -659,8 +668,12 @@ pub fn cold_start(store: &Store, a: &ColdStartArgs) -> anyhow::Result<ColdStartR
     // The head's regression on the descriptors alone: what the network's
     // embedding adds to it.
     let train_targets: Vec<Vec<f32>> = train_col.iter().map(|&c| normalized(cf.item_vector(c as usize))).collect();
-    let (desc_ridge, _) = encore_audio::ridge::Ridge::fit_chosen(&train_desc, &train_targets, a.train.seed ^ 0x4EAD)
-        .context("the descriptor regression could not be solved")?;
+    let (desc_ridge, _) = encore_audio::ridge::Ridge::fit_chosen(
+        &train_desc,
+        &train_targets,
+        a.train.seed ^ encore_audio::cnn::HEAD_SEED,
+    )
+    .context("the descriptor regression could not be solved")?;
     let desc_ridge_vectors: Vec<Vec<f32>> = split.held_out.iter().map(|&c| desc_ridge.apply(&desc(c))).collect();
     let emb_vectors: Vec<Vec<f32>> = held_pred.iter().map(|p| neighbours(&p.embedding, &train_emb)).collect();
     // A diagnostic, not a method: the mean normalised CF vector of the

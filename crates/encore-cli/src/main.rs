@@ -22,8 +22,9 @@ use clap::{Parser, Subcommand};
 
 /// mimalloc instead of the system allocator: the audio network's training
 /// allocates and frees tensors of a few MiB every step, which glibc hands
-/// back to the kernel and faults in again (measured: 27 s of a 63 s
-/// `encore audio cold-start` was kernel time; 2 s with mimalloc).
+/// back to the kernel and faults in again (measured under `perf record`:
+/// 27 s of a 63 s `encore audio cold-start` was kernel time; with mimalloc
+/// the run took 44 s, 5 s of it in the kernel).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
