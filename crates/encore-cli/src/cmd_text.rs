@@ -33,15 +33,22 @@ enum Cmd {
     },
     /// Link the stored documents to the catalog and build the term model.
     Train {
-        /// Keep a term only if at least this many artists use it.
-        #[arg(long, default_value_t = 2)]
-        min_df: usize,
-        /// Drop a term used for more than this share of artists.
-        #[arg(long, default_value_t = 0.5)]
+        /// Keep a term only if at least this many artists use it (or two
+        /// sentences about one). Default: 1 below 10,000 documents, 2 above.
+        #[arg(long)]
+        min_df: Option<usize>,
+        /// Drop a term used for more than this share of artists (and by more than three).
+        #[arg(long, default_value_t = TermModelConfig::default().max_df_share)]
         max_df_share: f32,
-        /// Weight of an adjective against other words.
-        #[arg(long, default_value_t = 2.0)]
+        /// Weight of an adjective or a genre name against other words.
+        #[arg(long, default_value_t = TermModelConfig::default().adjective_weight)]
         adjective_weight: f32,
+        /// Attribute words to every artist of a sentence instead of the artist of their clause.
+        #[arg(long)]
+        no_clauses: bool,
+        /// Keep blocks repeated across documents (navigation, footers) instead of skipping them.
+        #[arg(long)]
+        keep_boilerplate: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -68,15 +75,22 @@ enum Cmd {
         /// How many results.
         #[arg(short, default_value_t = 10)]
         n: usize,
+        /// Exit with status 1 when no word of the query is known to the model.
+        #[arg(long)]
+        strict: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
     },
-    /// Quality on the demo world against its ground truth.
+    /// Quality on the demo world against its ground truth, or against an
+    /// expected-terms file (fixtures/text/realistic/expected.tsv).
     Quality {
         /// The demo world's truth folder (default: DATA_DIR/demo/truth).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "expected")]
         truth: Option<PathBuf>,
+        /// A TSV of artist, split, query, expected terms, forbidden terms.
+        #[arg(long)]
+        expected: Option<PathBuf>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -127,6 +141,8 @@ pub fn train(store: &Store, config: TermModelConfig) -> anyhow::Result<(TermMode
     let linker = Linker::new(&artists.iter().map(|(id, n, _)| (*id, n.clone())).collect::<Vec<_>>(), &songs);
     let song_artist: HashMap<i64, i64> = songs.iter().filter_map(|(s, a, _)| a.map(|a| (*s, a))).collect();
     let mut b = TermModelBuilder::new(config, &linker, song_artist);
+    // Two passes: count the blocks repeated across pages, then read.
+    store.for_each_document(|d| b.observe(&d))?;
     store.for_each_document(|d| b.add(&d))?;
     let model = b.finish();
     let dir = store.artifacts(encore_text::KIND)?;
@@ -136,7 +152,7 @@ pub fn train(store: &Store, config: TermModelConfig) -> anyhow::Result<(TermMode
     Ok((model, version))
 }
 
-fn open_model(store: &Store) -> anyhow::Result<TermModel> {
+pub(crate) fn open_model(store: &Store) -> anyhow::Result<TermModel> {
     let (path, header) = store
         .artifacts(encore_text::KIND)?
         .current()?
@@ -145,7 +161,7 @@ fn open_model(store: &Store) -> anyhow::Result<TermModel> {
     Ok(TermModel::load(&path)?)
 }
 
-fn names(store: &Store) -> anyhow::Result<(HashMap<i64, String>, HashMap<i64, String>)> {
+pub(crate) fn names(store: &Store) -> anyhow::Result<(HashMap<i64, String>, HashMap<i64, String>)> {
     let artists: HashMap<i64, String> = store.artists()?.into_iter().map(|(id, n, _)| (id, n)).collect();
     let songs = store.song_titles()?.into_iter().map(|(id, a, t)| {
         let who = a.and_then(|a| artists.get(&a).cloned()).unwrap_or_else(|| "?".into());
@@ -176,9 +192,25 @@ pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Cmd::Train { min_df, max_df_share, adjective_weight, json } => {
-            let cfg = TermModelConfig { min_df, max_df_share, adjective_weight, ..TermModelConfig::default() };
+        Cmd::Train { min_df, max_df_share, adjective_weight, no_clauses, keep_boilerplate, json } => {
+            let d = TermModelConfig::default();
+            let cfg = TermModelConfig {
+                min_df,
+                max_df_share,
+                adjective_weight,
+                clauses: !no_clauses,
+                boilerplate_docs: if keep_boilerplate { 0 } else { d.boilerplate_docs },
+                ..d
+            };
             let (m, version) = train(&store, cfg)?;
+            let (artists, _) = names(&store)?;
+            for s in &m.stats.silent {
+                let name = artists.get(&s.artist).map_or("?", |n| n.as_str());
+                eprintln!(
+                    "note: {name} (artist {}) is mentioned {} times but has no terms: {}",
+                    s.artist, s.mentions, s.reason
+                );
+            }
             if json {
                 ui::print_json(&serde_json::json!({ "version_dir": version.display().to_string(), "stats": m.stats }))?;
             } else {
@@ -236,11 +268,25 @@ pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Cmd::Search { query, n, json } => {
+        Cmd::Search { query, n, strict, json } => {
             let model = open_model(&store)?;
             let (artists, songs) = names(&store)?;
-            let hits: Vec<_> = model
-                .search(&query, n)
+            let found = model.search_explained(&query, n);
+            if !found.unknown_terms.is_empty() {
+                let none = found.known_terms.is_empty();
+                eprintln!(
+                    "{}: {}",
+                    if none {
+                        "no word of the query is known to the text model"
+                    } else {
+                        "not known to the text model"
+                    },
+                    found.unknown_terms.join(", ")
+                );
+            }
+            let failed = strict && found.known_terms.is_empty();
+            let hits: Vec<_> = found
+                .hits
                 .into_iter()
                 .map(|(e, s)| {
                     let (kind, id, name) = label(e, &artists, &songs);
@@ -248,7 +294,12 @@ pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
                 })
                 .collect();
             if json {
-                ui::print_json(&serde_json::json!({ "query": query, "results": hits }))?;
+                ui::print_json(&serde_json::json!({
+                    "query": query,
+                    "results": hits,
+                    "known_terms": found.known_terms,
+                    "unknown_terms": found.unknown_terms,
+                }))?;
             } else {
                 for (k, h) in hits.iter().enumerate() {
                     println!(
@@ -260,8 +311,40 @@ pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
                     );
                 }
             }
+            if failed {
+                return Ok(ExitCode::FAILURE);
+            }
         }
-        Cmd::Quality { truth, json } => {
+        Cmd::Quality { expected: Some(file), json, .. } => {
+            let model = open_model(&store)?;
+            let expected = encore_text::expected::read_expected(&file)?;
+            let (artists, _) = names(&store)?;
+            let ids = artists.into_iter().map(|(id, n)| (encore_types::normalize_name(&n), id)).collect();
+            let q = encore_text::expected::score(&model, &expected, &ids);
+            if json {
+                ui::print_json(&q)?;
+            } else {
+                for a in &q.artists {
+                    println!(
+                        "{:<20} {:<7} p@10 {:.1}  search rank {:<4} {}{}",
+                        a.artist,
+                        a.split,
+                        a.precision_at_10,
+                        a.search_rank.map_or("-".into(), |r| r.to_string()),
+                        a.top.join(", "),
+                        if a.leaks.is_empty() { String::new() } else { format!("  LEAKS: {}", a.leaks.join(", ")) }
+                    );
+                }
+                println!("split    artists  precision@10  contrast leaks  silent artists  search first");
+                for s in &q.splits {
+                    println!(
+                        "{:<8} {:>7}  {:>12.3}  {:>14}  {:>14}  {:>12.3}",
+                        s.split, s.artists, s.precision_at_10, s.contrast_leaks, s.silent_artists, s.search_first
+                    );
+                }
+            }
+        }
+        Cmd::Quality { truth, json, expected: None } => {
             let truth = truth.unwrap_or_else(|| data_dir.join("demo").join("truth"));
             let q = quality(&store, &truth)?;
             if json {

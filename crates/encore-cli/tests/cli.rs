@@ -406,7 +406,15 @@ fn text_ingest_train_describe_search() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
     assert!(encore(data, &["import", "--format", "catalog", &fixture("catalog/text-world.jsonl")]).status.success());
-    let out = encore(data, &["text", "ingest", &text_fixture(""), "--json"]);
+    // The small fixtures, not the realistic corpus beside them.
+    let inputs = [text_fixture("articles.jsonl"), text_fixture("crawl.warc.gz"), text_fixture("pages")];
+    let ingest = |json_flag: &str| {
+        let mut args = vec!["text", "ingest"];
+        args.extend(inputs.iter().map(String::as_str));
+        args.push(json_flag);
+        encore(data, &args)
+    };
+    let out = ingest("--json");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let r = json(&out);
     // 4 pages (the empty one and the PDF are not documents), 3 good JSON
@@ -442,7 +450,7 @@ fn text_ingest_train_describe_search() {
     );
     assert!(problems[2].2.starts_with("truncated WARC record"));
     // Re-ingesting adds nothing.
-    let again = json(&encore(data, &["text", "ingest", &text_fixture(""), "--json"]));
+    let again = json(&ingest("--json"));
     assert_eq!(again["added"], 0);
 
     let out = encore(data, &["text", "train", "--min-df", "1", "--max-df-share", "1", "--json"]);
@@ -473,6 +481,54 @@ fn text_ingest_train_describe_search() {
     assert_eq!(s["results"][0]["name"], "Moon Pilots");
     let out = encore(data, &["text", "describe", "--artist", "Nobody"]);
     assert_eq!(out.status.code(), Some(1));
+}
+
+/// The hand-written corpus of fixtures/text/realistic through the README's
+/// commands with their defaults, scored by `text quality --expected`.
+#[test]
+fn text_model_on_realistic_prose() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let corpus = |rel: &str| text_fixture(&format!("realistic/{rel}"));
+    assert!(encore(data, &["import", "--format", "catalog", &corpus("catalog.jsonl")]).status.success());
+    let out = encore(
+        data,
+        &["text", "ingest", &corpus("pages"), &corpus("blog"), &corpus("forum"), &corpus("interviews.jsonl"), "--json"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json(&out)["added"], 41, "{}", String::from_utf8_lossy(&out.stdout));
+    let out = encore(data, &["text", "train", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stats = &json(&out)["stats"];
+    assert_eq!(stats["min_df"], 1, "{stats}");
+    assert!(stats["silent"].as_array().unwrap().is_empty(), "{stats}");
+    assert!(stats["boilerplate_blocks"].as_u64().unwrap() > 20, "{stats}");
+
+    let q = json(&encore(data, &["text", "quality", "--expected", &corpus("expected.tsv"), "--json"]));
+    for s in q["splits"].as_array().unwrap() {
+        assert_eq!(s["contrast_leaks"], 0, "{s}");
+        assert_eq!(s["silent_artists"], 0, "{s}");
+        assert_eq!(s["search_first"], 1.0, "{s}");
+    }
+    let all = q["splits"].as_array().unwrap().iter().find(|s| s["split"] == "all").unwrap();
+    assert!(all["precision_at_10"].as_f64().unwrap() >= 0.8, "{all}");
+
+    // Described words come back as descriptions, whatever their case and punctuation.
+    let s = json(&encore(data, &["text", "search", "Jangly, SUMMERY", "-n", "3", "--json"]));
+    assert_eq!(s["results"][0]["name"], "Harbor Lights", "{s}");
+    assert_eq!(s["unknown_terms"].as_array().unwrap().len(), 0, "{s}");
+    // Words the model has never seen are named, on stderr and in JSON.
+    let out = encore(data, &["text", "search", "xylophonic plinky", "--json"]);
+    assert!(out.status.success());
+    let v = json(&out);
+    assert_eq!(v["unknown_terms"], serde_json::json!(["xylophonic", "plinky"]), "{v}");
+    assert!(v["results"].as_array().unwrap().is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no word of the query is known"), "{out:?}");
+    let out = encore(data, &["text", "search", "xylophonic plinky", "--strict"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let out = encore(data, &["text", "search", "hazy xylophonic", "--strict"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not known to the text model: xylophonic"), "{out:?}");
 }
 
 #[test]

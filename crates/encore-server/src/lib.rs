@@ -498,9 +498,11 @@ async fn search(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<s
         blocking(move || {
             let m = e.models();
             let t = m.text.as_ref().ok_or_else(|| ApiError::NotReady("no text model".into()))?;
-            let hits = t.search(&query, n);
+            let found = t.search_explained(&query, n);
             let out: Vec<serde_json::Value> = e.with_store(|st| {
-                hits.iter()
+                found
+                    .hits
+                    .iter()
                     .map(|(ent, score)| {
                         Ok(match ent {
                             Entity::Song(id) => {
@@ -513,7 +515,12 @@ async fn search(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<s
                     })
                     .collect()
             })?;
-            Ok(json!({ "q": query, "results": out }))
+            Ok(json!({
+                "q": query,
+                "results": out,
+                "known_terms": found.known_terms,
+                "unknown_terms": found.unknown_terms,
+            }))
         })
         .await?,
     ))

@@ -63,7 +63,10 @@ pub fn spec() -> Value {
                 param("by", "query", "string", "cf, audio, text or hybrid")]),
             "/v1/songs/{id}/spectrogram.png": png("log-mel spectrogram (PNG) of the first 30 s of the song's audio", vec![id("song id")]),
             "/v1/artists/{id}/similar": get("similar and co-mentioned artists", vec![id("artist id"), n.clone()]),
-            "/v1/search": get("description search", vec![param("q", "query", "string", "e.g. summery nostalgic"), n]),
+            "/v1/search": get(
+                "description search: results, plus known_terms and unknown_terms (query words the text model has never seen)",
+                vec![param("q", "query", "string", "e.g. summery nostalgic"), n],
+            ),
             "/v1/map": get("2-D map of the song vectors with genres", vec![]),
             "/v1/listens": write("store listen events (one object or an array); folded in at the next request"),
             "/v1/songs": write("register a song: {artist, title, path (inside the media root), genre?}; analysed, embedded by the audio network, recommendable at once"),

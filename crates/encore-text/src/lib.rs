@@ -9,16 +9,21 @@
 //! free-text description.
 #![deny(missing_docs)]
 
+mod clause;
+pub mod expected;
 mod html;
+mod lexicon;
 mod link;
 mod model;
 mod read;
+mod terms;
 mod tokens;
 
 pub use html::readable_text;
+pub use lexicon::{is_adjective, is_nondescriptive};
 pub use link::{Entity, Linker, Mention};
 pub use model::{
-    is_adjective, BuildStats, Described, TermModel, TermModelBuilder, TermModelConfig, FORMAT_VERSION, KIND,
+    BuildStats, Described, SearchResult, Silent, TermModel, TermModelBuilder, TermModelConfig, FORMAT_VERSION, KIND,
 };
 pub use read::{read_path, Problem, MAX_DOC_BYTES};
 pub use tokens::{sentences, STOP_WORDS};

@@ -8,9 +8,12 @@
 //! Harbors".
 //!
 //! **Ambiguity policy.** An artist whose name is short (three letters or
-//! fewer) or a common word ("Yes", "Low", "Air", "Intro") is linked only with
-//! evidence in the original text: the name written with its capital letter
-//! and either not at the start of the sentence or in quotes. A song title is
+//! fewer) or one English word ("Yes", "Low", "Air", "Ember": a WordNet noun,
+//! adjective, verb or adverb) is linked only with evidence in the original
+//! text: the name written with its capital letter and either not at the
+//! start of the sentence or in quotes. Once a document has such evidence,
+//! the capitalised name at the start of a sentence is linked too (one sense
+//! per document); the lowercase word never is ("the last ember"). A song title is
 //! linked only when its artist is mentioned in the same or a neighbouring
 //! sentence, or when the title stands in quotes and belongs to one song
 //! only. A mention right after a negation cue ("sounds nothing like X",
@@ -23,6 +26,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use encore_types::normalize_name;
 use serde::{Deserialize, Serialize};
 
+use crate::lexicon::{is_adjective, is_nondescriptive, is_noun};
 use crate::tokens::{is_negation, STOP_WORDS};
 
 /// Something the linker can find.
@@ -69,7 +73,13 @@ const COMMON: &[&str] = &[
 ];
 
 fn ambiguous(norm: &str) -> bool {
-    norm.len() <= 3 || (!norm.contains(' ') && (COMMON.contains(&norm) || STOP_WORDS.contains(&norm)))
+    norm.len() <= 3
+        || (!norm.contains(' ')
+            && (COMMON.contains(&norm)
+                || STOP_WORDS.contains(&norm)
+                || is_noun(norm)
+                || is_adjective(norm)
+                || is_nondescriptive(norm)))
 }
 
 fn on_boundary(text: &str, s: usize, e: usize) -> bool {
@@ -130,6 +140,11 @@ impl Linker {
         // Pass 1: artists.
         let mut artists_in: Vec<Vec<i64>> = vec![Vec::new(); normalized.len()];
         let mut out: Vec<Vec<Mention>> = vec![Vec::new(); normalized.len()];
+        // Ambiguous names: (sentence, pattern, span, artist) written with a
+        // capital at the start of a sentence, linked if the document has
+        // evidence for the artist elsewhere.
+        let mut initial: Vec<(usize, usize, usize, i64)> = Vec::new();
+        let mut evidence: Vec<i64> = Vec::new();
         for (i, cands) in raw.iter().enumerate() {
             for &(p, s, e) in cands {
                 for t in &self.targets[p] {
@@ -138,12 +153,34 @@ impl Linker {
                         let orig = original[i];
                         let starts = orig.trim_start_matches(['"', '“', '\'', '‘']).starts_with(&t.display);
                         let cased = orig.contains(&t.display);
-                        if !(cased && (!starts || quoted(orig, &t.display))) {
+                        if !cased {
                             continue;
                         }
+                        if starts && !quoted(orig, &t.display) {
+                            initial.push((i, s, e, a));
+                            continue;
+                        }
+                        evidence.push(a);
                     }
                     artists_in[i].push(a);
                     out[i].push(Mention { entity: t.entity, span: (s, e), negated: negated(&normalized[i], s) });
+                }
+            }
+        }
+        for (i, s, e, a) in initial {
+            if evidence.contains(&a) {
+                artists_in[i].push(a);
+                out[i].push(Mention { entity: Entity::Artist(a), span: (s, e), negated: negated(&normalized[i], s) });
+                out[i].sort_by_key(|m| m.span);
+            }
+        }
+        // A cue negates the first name after it only: in "unlike X, Y is
+        // calm" Y is not negated.
+        for (i, ms) in out.iter_mut().enumerate() {
+            for k in 1..ms.len() {
+                let prev_end = ms[k - 1].span.1;
+                if ms[k].negated && cue_before(&normalized[i], ms[k].span.0).is_some_and(|c| c < prev_end) {
+                    ms[k].negated = false;
                 }
             }
         }
@@ -175,7 +212,22 @@ impl Linker {
 
 /// Whether one of the three words before byte `start` is a negation cue.
 fn negated(norm: &str, start: usize) -> bool {
-    norm[..start].split(' ').rev().filter(|w| !w.is_empty()).take(3).any(is_negation)
+    cue_before(norm, start).is_some()
+}
+
+/// Byte position of the nearest negation cue among the three words before
+/// byte `start`.
+fn cue_before(norm: &str, start: usize) -> Option<usize> {
+    let head = &norm[..start];
+    let mut end = head.len();
+    for w in head.split(' ').rev().filter(|w| !w.is_empty()).take(3) {
+        let at = head[..end].rfind(w).unwrap_or(0);
+        if is_negation(w) {
+            return Some(at);
+        }
+        end = at;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -221,6 +273,9 @@ mod tests {
         let l = linker();
         // Sentence-initial "Yes" is the word, a capitalised "Yes" mid-sentence the band.
         assert!(run(&l, "Yes, the air was warm.")[0].is_empty());
+        // ... unless the document names the band elsewhere (one sense per document).
+        let m = run(&l, "We saw Yes last night. Yes played for three hours. yes, really.");
+        assert_eq!(m.iter().map(|m| m.len()).collect::<Vec<_>>(), vec![1, 1, 0]);
         let m = run(&l, "Prog fans still love Yes and Air.");
         assert_eq!(m[0].iter().map(|m| m.entity).collect::<Vec<_>>(), vec![Entity::Artist(2), Entity::Artist(5)]);
         // "Intro" is linked to the song of the artist nearby, not to the other one.
@@ -237,6 +292,9 @@ mod tests {
         let l = linker();
         let m = run(&l, "It sounds nothing like Björk, more like The Velvet Harbors.");
         assert_eq!(m[0].len(), 2);
+        assert!(m[0][0].negated && !m[0][1].negated, "{:?}", m[0]);
+        // The cue negates the first name after it, not the next one.
+        let m = run(&l, "Unlike Björk, Air are calm.");
         assert!(m[0][0].negated && !m[0][1].negated, "{:?}", m[0]);
     }
 }

@@ -1,38 +1,61 @@
 //! Descriptive terms per artist and song, weighted; similarity, co-mentions
 //! and search over them.
 //!
-//! Terms are the unigrams and bigrams of a sentence, stop words and the
-//! linked names themselves removed, and a word within three words after a
-//! negation cue dropped ("not summery" says nothing summery). A sentence's
-//! terms go to the entities it mentions (weight 1); a sentence that mentions
-//! none lends its terms to the previous sentence's entities (weight ½) —
-//! "±1 sentence", never the whole page. Negated mentions get nothing, and a
-//! sentence whose only mentions are negated lends its terms to no one.
+//! **Which words.** Terms are the descriptive words of a sentence
+//! ([`crate::terms`]): stop words and the furniture of music writing
+//! (numbers, dates, line-ups, venues, web pages), the linked names and other
+//! capitalised words inside a sentence (people, places), verbs and adverbs
+//! that describe nothing (WordNet-derived, `data/nondescriptive.txt`), the
+//! word right after a subject ("they opened", "Ember sings") and
+//! words within three words after a negation cue ("not summery") are dropped;
+//! genre names ("doom metal", "post-punk") are one term; adjectives and genre
+//! names count `adjective_weight` times; bigrams join two neighbouring kept
+//! words.
 //!
-//! Adjectives (the single-word adjectives of WordNet 3.0, shipped in
-//! `data/adjectives.txt` with their licence) count `adjective_weight` times.
+//! **Whose words.** A sentence is cut into clauses ([`crate::clause`]); a
+//! clause's words go to the artists and songs mentioned in it (weight 1). A
+//! clause without a mention goes, by how it starts, to the mentions of the
+//! clause before (plain clauses, "but …", "while …"), to the nearest mention
+//! before ("…, who are ferocious"), or to nobody ("… rather than heavy"). A
+//! clause of bare names ("A, B and C all play fast") joins the next one. A
+//! sentence without a mention lends its words to the last mentioned
+//! entities (`carry_weight`) and, in a document about one artist only, to
+//! that artist (`subject_weight`). Negated mentions ("unlike X") get
+//! nothing, and a sentence whose only mentions are negated lends nothing.
+//! A song's words also describe its artist (`song_share`).
 //!
-//! Weights are TF-IDF over entities: `(1 + ln tf) · idf`, `idf = ln((1 + N)
-//! / (1 + df)) + 1` (smoothed), vectors at unit length. Terms used for fewer
-//! than `min_df` entities (noise) or for more than `max_df_share` of them
-//! (page furniture) are dropped — the "medium rarity" of the Echo Nest's
-//! cultural vectors. A song's vector backs off to its artist's: `song +
-//! backoff / (backoff + song mass) · artist`, so a song with little text of
-//! its own is described by its artist.
+//! **Page furniture.** [`TermModelBuilder::observe`] counts the blocks
+//! (lines, title segments) of every document first; a block seen in
+//! `boilerplate_docs` documents or more ("Subscribe to our newsletter",
+//! "Share this: Twitter | Facebook") is skipped by [`TermModelBuilder::add`],
+//! and so is a block with two or more item separators (menus, breadcrumbs:
+//! "Home | Reviews | Contact", "Home > Artists > Q").
 //!
-//! Co-mentions: artists (and, separately, songs) named (not negated) in the
-//! same document, scored by
-//! pointwise mutual information `ln(c(a, b) · N / (c(a) c(b)))` over
-//! documents, pairs below `min_support` documents left out.
+//! **Weights.** TF-IDF over artists: `(1 + ln tf) · idf`, `idf = ln((1 +
+//! N) / (1 + df)) + 1` (smoothed), vectors at unit length. How rare a term
+//! may be scales with the corpus: below `large_corpus_docs` documents every
+//! term is kept (an artist written about once keeps its most distinctive
+//! words); above, a term needs `min_df` artists or two sentences about one
+//! artist. Terms used for more than `max_df_share` of the artists (and by
+//! more than three) are dropped as page furniture. A song's vector backs off
+//! to its artist's: `song + backoff / (backoff + song mass) · artist`.
+//!
+//! **Co-mentions**: artists (and, separately, songs) named (not negated) in
+//! the same document, scored by pointwise mutual information `ln(c(a, b) ·
+//! N / (c(a) c(b)))` over documents, pairs below `min_support` documents
+//! left out.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::path::Path;
 
 use encore_types::{normalize_name, Document};
 use serde::{Deserialize, Serialize};
 
+use crate::clause::{clauses, Clause, ClauseKind};
 use crate::link::{Entity, Linker, Mention};
-use crate::tokens::{is_negation, is_stop, sentences};
+use crate::terms::{negated, proper_nouns, terms, verbs_by_position, words, Term};
+use crate::tokens::sentences;
 use crate::{Error, Result};
 
 /// Artifact kind of the text model.
@@ -40,13 +63,20 @@ pub const KIND: &str = "text-terms";
 /// Layout version of the artifact.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// Knobs of the term model.
+/// Knobs of the term model. The defaults were chosen on the tuning half of
+/// `fixtures/text/realistic` (see its README) and checked on the demo world.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TermModelConfig {
-    /// Keep a term only if at least this many entities use it.
-    pub min_df: usize,
-    /// Drop a term used for more than this share of entities.
+    /// Keep a term only if at least this many artists use it (or two
+    /// sentences about one artist). `None`: 1 below `large_corpus_docs`
+    /// documents, 2 from there on.
+    pub min_df: Option<usize>,
+    /// From this many documents on, the corpus is large enough for `min_df`
+    /// 2 to remove typos and noise.
+    pub large_corpus_docs: u32,
+    /// Drop a term used for more than this share of artists (and by more
+    /// than three).
     pub max_df_share: f32,
     /// Include bigrams.
     pub bigrams: bool,
@@ -54,33 +84,68 @@ pub struct TermModelConfig {
     pub backoff: f32,
     /// Co-mentions need at least this many documents.
     pub min_support: u32,
-    /// Weight of an adjective (WordNet) against other words: describing
-    /// words are what the model is for.
+    /// Weight of an adjective (WordNet) or a genre name against other
+    /// words: describing words are what the model is for.
     pub adjective_weight: f32,
+    /// Weight of a sentence without mentions for the entities last
+    /// mentioned before it.
+    pub carry_weight: f32,
+    /// Weight of a sentence without mentions for the one artist a document
+    /// is about (documents that mention exactly one artist).
+    pub subject_weight: f32,
+    /// Share of a song's words that also describe its artist.
+    pub song_share: f32,
+    /// A block of text seen in at least this many documents is page
+    /// furniture (0: keep everything).
+    pub boilerplate_docs: u32,
+    /// Attribute words per clause (false: per sentence, to every entity in
+    /// it).
+    pub clauses: bool,
+    /// Skip words written with a capital inside a sentence (people, places,
+    /// venues).
+    pub skip_names: bool,
 }
 
 impl Default for TermModelConfig {
     fn default() -> Self {
         TermModelConfig {
-            min_df: 2,
+            min_df: None,
+            large_corpus_docs: 10_000,
             max_df_share: 0.5,
             bigrams: true,
             backoff: 5.0,
             min_support: 2,
             adjective_weight: 2.0,
+            carry_weight: 0.5,
+            subject_weight: 0.5,
+            song_share: 1.0,
+            boilerplate_docs: 2,
+            clauses: true,
+            skip_names: true,
         }
     }
 }
 
 type Sparse = Vec<(u32, f32)>;
 
-/// WordNet 3.0's single-word adjectives, one per line.
-const ADJECTIVES: &str = include_str!("../data/adjectives.txt");
+/// Distinct blocks remembered by [`TermModelBuilder::observe`]; past this
+/// (about 200 MB of counts) new blocks are no longer counted.
+const MAX_BLOCKS: usize = 8_000_000;
 
-/// Whether `w` is an adjective in WordNet.
-pub fn is_adjective(w: &str) -> bool {
-    static SET: std::sync::OnceLock<HashSet<&'static str>> = std::sync::OnceLock::new();
-    SET.get_or_init(|| ADJECTIVES.lines().collect()).contains(w)
+/// Per (entity, term): weight, sentences it came from, last sentence seen.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    weight: f32,
+    sentences: u32,
+    last: u32,
+}
+
+/// What happened to an artist's mentions, to explain an empty vector.
+#[derive(Debug, Clone, Copy, Default)]
+struct Seen {
+    mentions: u32,
+    negated: u32,
+    weight: f32,
 }
 
 /// Accumulates documents into a [`TermModel`].
@@ -90,13 +155,17 @@ pub struct TermModelBuilder<'a> {
     song_artist: HashMap<i64, i64>,
     vocab: HashMap<String, u32>,
     terms: Vec<String>,
-    counts: HashMap<Entity, HashMap<u32, f32>>,
+    counts: HashMap<Entity, HashMap<u32, Tally>>,
+    seen: HashMap<i64, Seen>,
+    blocks: HashMap<u64, u32>,
     pair_docs: HashMap<(i64, i64), u32>,
     artist_docs: HashMap<i64, u32>,
     song_pair_docs: HashMap<(i64, i64), u32>,
     song_docs: HashMap<i64, u32>,
     docs: u32,
+    sentence: u32,
     mentions: u64,
+    boilerplate: u64,
 }
 
 /// A trained term model.
@@ -116,6 +185,7 @@ pub struct TermModel {
 
 /// Counts of a build.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct BuildStats {
     /// Documents read.
     pub documents: u32,
@@ -127,6 +197,24 @@ pub struct BuildStats {
     pub artists: usize,
     /// Songs with a vector.
     pub songs: usize,
+    /// Blocks of text skipped as page furniture.
+    pub boilerplate_blocks: u64,
+    /// The smallest document frequency a term needed (see
+    /// [`TermModelConfig::min_df`]).
+    pub min_df: usize,
+    /// Artists mentioned in the text that got no terms, and why.
+    pub silent: Vec<Silent>,
+}
+
+/// An artist the text mentions but the model cannot describe.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Silent {
+    /// The artist.
+    pub artist: i64,
+    /// Mentions (negated ones included).
+    pub mentions: u32,
+    /// Why it has no terms.
+    pub reason: String,
 }
 
 /// One entity with its top terms.
@@ -137,6 +225,19 @@ pub struct Described {
     /// Most co-mentioned artists (for an artist) or songs (for a song):
     /// (id, PMI, documents).
     pub comentioned: Vec<(i64, f32, u32)>,
+}
+
+/// Entities ranked for a description, and which of its words the model knows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchResult {
+    /// Entities and cosine scores, best first.
+    pub hits: Vec<(Entity, f32)>,
+    /// Query terms found in the vocabulary (as the vocabulary spells them:
+    /// "guitars" may be found as "guitar").
+    pub known_terms: Vec<String>,
+    /// Query words that are not in the vocabulary (stop words and verbs are
+    /// neither).
+    pub unknown_terms: Vec<String>,
 }
 
 fn normalize(v: &mut Sparse) {
@@ -160,39 +261,6 @@ fn cosine(a: &Sparse, b: &Sparse) -> f32 {
         }
     }
     s
-}
-
-/// Terms of a normalised sentence, skipping `skip` byte spans (names) and
-/// words negated by a cue up to three words before.
-fn sentence_terms(norm: &str, skip: &[(usize, usize)], bigrams: bool) -> Vec<String> {
-    let mut words: Vec<Option<&str>> = Vec::new();
-    let mut pos = 0;
-    let mut negate_left = 0u32;
-    for w in norm.split(' ') {
-        let (s, e) = (pos, pos + w.len());
-        pos = e + 1;
-        if w.is_empty() {
-            continue;
-        }
-        if is_negation(w) {
-            negate_left = 3;
-            words.push(None);
-            continue;
-        }
-        let named = skip.iter().any(|&(a, b)| s < b && e > a);
-        let keep = !named && !is_stop(w) && negate_left == 0;
-        negate_left = negate_left.saturating_sub(1);
-        words.push(keep.then_some(w));
-    }
-    let mut out: Vec<String> = words.iter().flatten().map(|w| w.to_string()).collect();
-    if bigrams {
-        for pair in words.windows(2) {
-            if let [Some(a), Some(b)] = pair {
-                out.push(format!("{a} {b}"));
-            }
-        }
-    }
-    out
 }
 
 /// Counts one document's distinct entities and their pairs.
@@ -232,6 +300,39 @@ fn pmi_graph(
     out
 }
 
+/// The blocks of a document: title segments ("Review | Site Name") and
+/// lines of text.
+fn blocks(doc: &Document) -> impl Iterator<Item = &str> {
+    let title = doc.title.as_deref().unwrap_or_default();
+    title
+        .split(['|', '»', '·'])
+        .flat_map(|s| s.split(" - "))
+        .chain(doc.text.lines())
+        .map(str::trim)
+        .filter(|b| !b.is_empty())
+}
+
+/// A menu, breadcrumb or link bar: two or more separators between items
+/// ("Home | Reviews | Contact", "Home > Artists > Q", "Edited 3 times ·
+/// Last updated …").
+fn is_navigation(block: &str) -> bool {
+    [" | ", " · ", " • ", " > ", " » ", " / "].iter().map(|sep| block.matches(sep).count()).sum::<usize>() >= 2
+}
+
+fn block_key(block: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    normalize_name(block).hash(&mut h);
+    h.finish()
+}
+
+/// Adds `w` for `e` to `to`, keeping the larger weight of one entity.
+fn give(to: &mut Vec<(Entity, f32)>, e: Entity, w: f32) {
+    match to.iter_mut().find(|x| x.0 == e) {
+        Some(x) => x.1 = x.1.max(w),
+        None => to.push((e, w)),
+    }
+}
+
 impl<'a> TermModelBuilder<'a> {
     /// A builder linking with `linker`; `song_artist` maps songs to artists
     /// (for the back-off).
@@ -243,12 +344,16 @@ impl<'a> TermModelBuilder<'a> {
             vocab: HashMap::new(),
             terms: Vec::new(),
             counts: HashMap::new(),
+            seen: HashMap::new(),
+            blocks: HashMap::new(),
             pair_docs: HashMap::new(),
             artist_docs: HashMap::new(),
             song_pair_docs: HashMap::new(),
             song_docs: HashMap::new(),
             docs: 0,
+            sentence: 0,
             mentions: 0,
+            boilerplate: 0,
         }
     }
 
@@ -262,59 +367,106 @@ impl<'a> TermModelBuilder<'a> {
         id
     }
 
+    /// First pass (optional): counts the blocks of `doc`, so that
+    /// [`TermModelBuilder::add`] can skip the ones repeated across documents.
+    pub fn observe(&mut self, doc: &Document) {
+        let keys: HashSet<u64> = blocks(doc).map(block_key).collect();
+        for k in keys {
+            if self.blocks.len() < MAX_BLOCKS || self.blocks.contains_key(&k) {
+                *self.blocks.entry(k).or_default() += 1;
+            }
+        }
+    }
+
+    fn is_boilerplate(&self, block: &str) -> bool {
+        let min = self.config.boilerplate_docs;
+        min > 0
+            && (is_navigation(block)
+                || (!self.blocks.is_empty() && self.blocks.get(&block_key(block)).is_some_and(|&c| c >= min)))
+    }
+
+    /// Gives `terms` to `targets`, a song's also to its artist.
+    fn credit(&mut self, targets: &[(Entity, f32)], terms: &[Term]) {
+        let mut all: Vec<(Entity, f32)> = targets.to_vec();
+        for &(e, w) in targets {
+            if let Entity::Song(s) = e {
+                if let Some(&a) = self.song_artist.get(&s) {
+                    give(&mut all, Entity::Artist(a), w * self.config.song_share);
+                }
+            }
+        }
+        let ids: Vec<(u32, f32)> = terms.iter().map(|t| (self.term_id(t.text.clone()), t.factor)).collect();
+        let sentence = self.sentence;
+        for (e, w) in all {
+            if w <= 0.0 {
+                continue;
+            }
+            if let Entity::Artist(a) = e {
+                self.seen.entry(a).or_default().weight += w * ids.len() as f32;
+            }
+            let c = self.counts.entry(e).or_default();
+            for &(t, f) in &ids {
+                let tally = c.entry(t).or_default();
+                tally.weight += w * f;
+                if tally.sentences == 0 || tally.last != sentence {
+                    tally.sentences += 1;
+                    tally.last = sentence;
+                }
+            }
+        }
+    }
+
     /// Reads one document.
     pub fn add(&mut self, doc: &Document) {
         self.docs += 1;
         let mut sents: Vec<&str> = Vec::new();
-        if let Some(t) = &doc.title {
-            sents.push(t.as_str());
+        for b in blocks(doc) {
+            if self.is_boilerplate(b) {
+                self.boilerplate += 1;
+            } else {
+                sents.extend(sentences(b));
+            }
         }
-        sents.extend(sentences(&doc.text));
         let norm: Vec<String> = sents.iter().map(|s| normalize_name(s)).collect();
         let mentions = self.linker.link(&sents, &norm);
         let mut in_doc: HashSet<i64> = HashSet::new();
         let mut songs_in_doc: HashSet<i64> = HashSet::new();
+        let mut about: HashSet<i64> = HashSet::new();
+        for m in mentions.iter().flatten() {
+            if let Entity::Artist(a) = m.entity {
+                let s = self.seen.entry(a).or_default();
+                s.mentions += 1;
+                s.negated += u32::from(m.negated);
+            }
+            if m.negated {
+                continue;
+            }
+            match m.entity {
+                Entity::Artist(a) => {
+                    in_doc.insert(a);
+                    about.insert(a);
+                }
+                Entity::Song(t) => {
+                    songs_in_doc.insert(t);
+                    about.extend(self.song_artist.get(&t));
+                }
+            }
+        }
+        let subject = (about.len() == 1).then(|| Entity::Artist(*about.iter().next().expect("one")));
         let mut prev: Vec<Entity> = Vec::new();
         for (i, ms) in mentions.iter().enumerate() {
             self.mentions += ms.len() as u64;
-            let spans: Vec<(usize, usize)> = ms.iter().map(|m| m.span).collect();
-            let here: Vec<Entity> = ms.iter().filter(|m| !m.negated).map(|m: &Mention| m.entity).collect();
-            for e in &here {
-                match e {
-                    Entity::Artist(a) => in_doc.insert(*a),
-                    Entity::Song(t) => songs_in_doc.insert(*t),
-                };
-            }
-            // A sentence whose only mentions are negated describes someone
-            // else ("nothing like X, whose records are sunny"): nobody's terms.
-            let only_negated = here.is_empty() && !ms.is_empty();
-            let (targets, w) = if !here.is_empty() {
-                (here.clone(), 1.0)
-            } else if only_negated {
-                (Vec::new(), 0.0)
-            } else {
-                (prev.clone(), 0.5)
-            };
-            if !targets.is_empty() {
-                let terms = sentence_terms(&norm[i], &spans, self.config.bigrams);
-                let adj = self.config.adjective_weight;
-                let ids: Vec<(u32, f32)> = terms
-                    .into_iter()
-                    .map(|t| {
-                        let f = if is_adjective(&t) { adj } else { 1.0 };
-                        (self.term_id(t), f)
-                    })
-                    .collect();
-                for e in &targets {
-                    let c = self.counts.entry(*e).or_default();
-                    for &(t, f) in &ids {
-                        *c.entry(t).or_default() += w * f;
-                    }
+            self.sentence += 1;
+            let mut carried: Vec<(Entity, f32)> = prev.iter().map(|&e| (e, self.config.carry_weight)).collect();
+            if ms.is_empty() {
+                if let Some(s) = subject {
+                    give(&mut carried, s, self.config.subject_weight);
                 }
             }
-            if !here.is_empty() {
-                prev = here;
-            } else if ms.iter().any(|m| m.negated) {
+            let last = self.sentence_terms(sents[i], &norm[i], ms, carried);
+            if ms.iter().any(|m| !m.negated) {
+                prev = last;
+            } else if !ms.is_empty() {
                 prev.clear();
             }
         }
@@ -322,20 +474,117 @@ impl<'a> TermModelBuilder<'a> {
         count_pairs(songs_in_doc, &mut self.song_docs, &mut self.song_pair_docs);
     }
 
+    /// Attributes the terms of one sentence clause by clause; returns the
+    /// entities of its last clause with a mention of its own.
+    fn sentence_terms(
+        &mut self,
+        original: &str,
+        norm: &str,
+        ms: &[Mention],
+        carried: Vec<(Entity, f32)>,
+    ) -> Vec<Entity> {
+        let spans = words(norm);
+        let ws: Vec<&str> = spans.iter().map(|w| w.0).collect();
+        let word_at = |byte: usize| spans.iter().position(|w| w.2 > byte).unwrap_or(spans.len());
+        let mut masked = negated(&ws);
+        if self.config.skip_names {
+            for (m, p) in masked.iter_mut().zip(proper_nouns(original, ws.len())) {
+                *m |= p;
+            }
+        }
+        let mut at: Vec<(usize, &Mention)> = Vec::new();
+        let mut name_end = vec![false; ws.len()];
+        for m in ms {
+            for (k, w) in spans.iter().enumerate() {
+                if w.1 < m.span.1 && w.2 > m.span.0 {
+                    masked[k] = true;
+                    name_end[k] = w.2 >= m.span.1;
+                }
+            }
+            at.push((word_at(m.span.0), m));
+        }
+        let cls = if self.config.clauses && !ms.is_empty() {
+            clauses(original)
+        } else {
+            vec![Clause { words: 0..ws.len(), kind: ClauseKind::Plain }]
+        };
+        // A verb follows its subject within a clause ("Dust Prophet (fuzzy)"
+        // has none).
+        for c in &cls {
+            let r = c.words.clone();
+            for (m, v) in masked[r.clone()].iter_mut().zip(verbs_by_position(&ws[r.clone()], &name_end[r])) {
+                *m |= v;
+            }
+        }
+        let (bigrams, adj) = (self.config.bigrams, self.config.adjective_weight);
+        // Entities of the last clause with mentions, the last mention, and
+        // bare names waiting for the next clause.
+        let mut last: Vec<(Entity, f32)> = carried;
+        let mut last_mention: Option<Entity> = None;
+        let mut pending: Vec<(Entity, f32)> = Vec::new();
+        let mut subjects: Vec<Entity> = Vec::new();
+        for c in cls {
+            let inside: Vec<&Mention> = at.iter().filter(|(k, _)| c.words.contains(k)).map(|x| x.1).collect();
+            let own: Vec<(Entity, f32)> = inside.iter().filter(|m| !m.negated).map(|m| (m.entity, 1.0)).collect();
+            let found = terms(&ws[c.words.clone()], &masked[c.words.clone()], bigrams, adj);
+            if found.is_empty() && !own.is_empty() && c.kind == ClauseKind::Plain {
+                pending.extend(own.iter().copied());
+            } else {
+                let targets: Vec<(Entity, f32)> = if !own.is_empty() {
+                    let mut t = own.clone();
+                    if c.kind == ClauseKind::Plain {
+                        t.append(&mut pending);
+                    }
+                    t
+                } else if !inside.is_empty() {
+                    Vec::new()
+                } else {
+                    match c.kind {
+                        ClauseKind::Relative => last_mention.map(|e| vec![(e, 1.0)]).unwrap_or_else(|| last.clone()),
+                        ClauseKind::Target => Vec::new(),
+                        ClauseKind::Plain | ClauseKind::Contrast => {
+                            let mut t = last.clone();
+                            t.append(&mut pending);
+                            t
+                        }
+                    }
+                };
+                if !found.is_empty() && !targets.is_empty() {
+                    self.credit(&targets, &found);
+                }
+            }
+            if let Some(m) = inside.last() {
+                last_mention = Some(m.entity);
+            }
+            if !own.is_empty() {
+                last = own.clone();
+                subjects = own.iter().map(|x| x.0).collect();
+            } else if !inside.is_empty() {
+                last.clear();
+            }
+        }
+        subjects.extend(pending.iter().map(|x| x.0));
+        subjects
+    }
+
     /// Weighs everything read into the model.
     pub fn finish(self) -> TermModel {
         let cfg = self.config;
         let n_entities = self.counts.keys().filter(|e| matches!(e, Entity::Artist(_))).count().max(1);
+        let min_df = cfg.min_df.unwrap_or(if self.docs >= cfg.large_corpus_docs { 2 } else { 1 });
         let mut df = vec![0usize; self.terms.len()];
+        let mut evidence = vec![0u32; self.terms.len()];
         for (e, c) in &self.counts {
-            if matches!(e, Entity::Artist(_)) {
-                for &t in c.keys() {
+            for (&t, tally) in c {
+                evidence[t as usize] = evidence[t as usize].max(tally.sentences);
+                if matches!(e, Entity::Artist(_)) {
                     df[t as usize] += 1;
                 }
             }
         }
+        let furniture = |d: usize| (d as f32) > cfg.max_df_share * n_entities as f32 && d > 3;
         let keep: Vec<bool> =
-            df.iter().map(|&d| d >= cfg.min_df && (d as f32) <= cfg.max_df_share * n_entities as f32).collect();
+            df.iter().zip(&evidence).map(|(&d, &ev)| d > 0 && (d >= min_df || ev >= 2) && !furniture(d)).collect();
         // Renumber the kept terms.
         let mut new_id = vec![u32::MAX; self.terms.len()];
         let mut terms = Vec::new();
@@ -347,13 +596,13 @@ impl<'a> TermModelBuilder<'a> {
                 idf.push((((1 + n_entities) as f32) / ((1 + df[t]) as f32)).ln() + 1.0);
             }
         }
-        let weigh = |c: &HashMap<u32, f32>| -> Sparse {
+        let weigh = |c: &HashMap<u32, Tally>| -> Sparse {
             let mut v: Sparse = c
                 .iter()
                 .filter(|(t, _)| new_id[**t as usize] != u32::MAX)
-                .map(|(t, tf)| {
+                .map(|(t, tally)| {
                     let id = new_id[*t as usize];
-                    (id, (1.0 + tf.max(1e-6).ln().max(0.0)) * idf[id as usize])
+                    (id, (1.0 + tally.weight.max(1e-6).ln().max(0.0)) * idf[id as usize])
                 })
                 .collect();
             v.sort_unstable_by_key(|e| e.0);
@@ -365,10 +614,13 @@ impl<'a> TermModelBuilder<'a> {
         for (e, c) in &self.counts {
             match e {
                 Entity::Artist(a) => {
-                    artists.insert(*a, weigh(c));
+                    let v = weigh(c);
+                    if !v.is_empty() {
+                        artists.insert(*a, v);
+                    }
                 }
                 Entity::Song(s) => {
-                    songs_raw.insert(*s, (weigh(c), c.values().sum::<f32>()));
+                    songs_raw.insert(*s, (weigh(c), c.values().map(|t| t.weight).sum::<f32>()));
                 }
             }
         }
@@ -391,6 +643,22 @@ impl<'a> TermModelBuilder<'a> {
                 songs.insert(s, v);
             }
         }
+        let mut silent: Vec<Silent> = self
+            .seen
+            .iter()
+            .filter(|(a, _)| !artists.contains_key(a))
+            .map(|(&artist, s)| {
+                let reason = if s.negated == s.mentions {
+                    "mentioned only after a negation (\"unlike X\", \"nothing like X\"), which describes someone else"
+                } else if s.weight == 0.0 {
+                    "no descriptive word in the clauses that mention it (or in the sentences after them)"
+                } else {
+                    "every word it got is used for too many artists (max_df_share) or too few (min_df)"
+                };
+                Silent { artist, mentions: s.mentions, reason: reason.into() }
+            })
+            .collect();
+        silent.sort_by_key(|s| s.artist);
         let comentions = pmi_graph(&self.pair_docs, &self.artist_docs, self.docs, cfg.min_support);
         let song_comentions = pmi_graph(&self.song_pair_docs, &self.song_docs, self.docs, cfg.min_support);
         let stats = BuildStats {
@@ -399,6 +667,9 @@ impl<'a> TermModelBuilder<'a> {
             terms: terms.len(),
             artists: artists.len(),
             songs: songs.len(),
+            boilerplate_blocks: self.boilerplate,
+            min_df,
+            silent,
         };
         TermModel { config: cfg, terms, idf, artists, songs, comentions, song_comentions, stats }
     }
@@ -412,14 +683,14 @@ impl TermModel {
         }
     }
 
-    /// The top `n` terms of `e` and, for an artist, its most co-mentioned
-    /// artists.
+    /// The top `n` terms of `e` and its most co-mentioned artists (for an
+    /// artist) or songs (for a song); `None` when it has neither.
     pub fn describe(&self, e: Entity, n: usize) -> Option<Described> {
-        let v = self.vector(e)?;
+        let v: &[(u32, f32)] = self.vector(e).map(Vec::as_slice).unwrap_or_default();
         let mut t: Vec<(String, f32)> = v.iter().map(|&(id, w)| (self.terms[id as usize].clone(), w)).collect();
         t.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         t.truncate(n);
-        let comentioned = match e {
+        let comentioned: Vec<(i64, f32, u32)> = match e {
             Entity::Artist(a) => {
                 self.comentions.get(&a).map(|c| c.iter().take(n).copied().collect()).unwrap_or_default()
             }
@@ -427,6 +698,9 @@ impl TermModel {
                 self.song_comentions.get(&s).map(|c| c.iter().take(n).copied().collect()).unwrap_or_default()
             }
         };
+        if t.is_empty() && comentioned.is_empty() {
+            return None;
+        }
         Some(Described { terms: t, comentioned })
     }
 
@@ -446,29 +720,63 @@ impl TermModel {
     /// Artists and songs ranked for a description ("summery nostalgic
     /// guitar"): cosine between the query's TF-IDF vector and theirs.
     pub fn search(&self, query: &str, n: usize) -> Vec<(Entity, f32)> {
+        self.search_explained(query, n).hits
+    }
+
+    /// [`TermModel::search`], saying which query words the model knows.
+    /// Words match by their normalised form ("Jangly," is "jangly"), then
+    /// by a plural or singular form ("guitars" finds "guitar"); genre names
+    /// match whole ("doom metal", "synthpop").
+    pub fn search_explained(&self, query: &str, n: usize) -> SearchResult {
         let norm = normalize_name(query);
-        let mut q: BTreeMap<u32, f32> = BTreeMap::new();
+        let ws: Vec<&str> = words(&norm).into_iter().map(|w| w.0).collect();
         let index: HashMap<&str, u32> = self.terms.iter().enumerate().map(|(i, t)| (t.as_str(), i as u32)).collect();
-        for t in sentence_terms(&norm, &[], self.config.bigrams) {
-            if let Some(&id) = index.get(t.as_str()) {
+        let lookup = |w: &str| -> Option<u32> {
+            let variants = [
+                Some(w.to_string()),
+                w.strip_suffix("ies").map(|s| format!("{s}y")),
+                w.strip_suffix("es").map(str::to_string),
+                w.strip_suffix('s').map(str::to_string),
+                Some(format!("{w}s")),
+                w.strip_suffix('y').map(|s| format!("{s}ies")),
+            ];
+            variants.into_iter().flatten().find_map(|v| index.get(v.as_str()).copied())
+        };
+        let mut q: BTreeMap<u32, f32> = BTreeMap::new();
+        let (mut known, mut unknown) = (Vec::new(), Vec::new());
+        let found = terms(&ws, &vec![false; ws.len()], false, 1.0);
+        for t in &found {
+            match lookup(&t.text) {
+                Some(id) => {
+                    *q.entry(id).or_default() += self.idf[id as usize];
+                    known.push(self.terms[id as usize].clone());
+                }
+                None => unknown.push(t.text.clone()),
+            }
+        }
+        for pair in ws.windows(2) {
+            if let Some(&id) = index.get(format!("{} {}", pair[0], pair[1]).as_str()) {
                 *q.entry(id).or_default() += self.idf[id as usize];
             }
         }
         let mut qv: Sparse = q.into_iter().collect();
         normalize(&mut qv);
-        if qv.is_empty() {
-            return Vec::new();
-        }
-        let mut out: Vec<(Entity, f32)> = self
-            .artists
-            .iter()
-            .map(|(&a, v)| (Entity::Artist(a), cosine(&qv, v)))
-            .chain(self.songs.iter().map(|(&s, v)| (Entity::Song(s), cosine(&qv, v))))
-            .filter(|x| x.1 > 0.0)
-            .collect();
-        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        out.truncate(n);
-        out
+        let mut hits: Vec<(Entity, f32)> = if qv.is_empty() {
+            Vec::new()
+        } else {
+            self.artists
+                .iter()
+                .map(|(&a, v)| (Entity::Artist(a), cosine(&qv, v)))
+                .chain(self.songs.iter().map(|(&s, v)| (Entity::Song(s), cosine(&qv, v))))
+                .filter(|x| x.1 > 0.0)
+                .collect()
+        };
+        // Scores within 1e-5 tie (a song without text of its own has its
+        // artist's vector up to rounding): artists first, then by id.
+        let key = |s: f32| (s * 1e5).round() as i64;
+        hits.sort_by(|a, b| key(b.1).cmp(&key(a.1)).then(a.0.cmp(&b.0)));
+        hits.truncate(n);
+        SearchResult { hits, known_terms: known, unknown_terms: unknown }
     }
 
     /// The TF-IDF vector of song `id` (term index, weight), L2-normalised.
@@ -516,7 +824,7 @@ mod tests {
             &[(10, Some(2), "Night Drive".into())],
         );
         let mut b = TermModelBuilder::new(
-            TermModelConfig { min_df: 1, max_df_share: 1.0, ..Default::default() },
+            TermModelConfig { min_df: Some(1), max_df_share: 1.0, ..Default::default() },
             &linker,
             [(10, 2)].into_iter().collect(),
         );
@@ -552,7 +860,7 @@ mod tests {
             &[(10, Some(1), "Night Drive".into()), (11, Some(1), "Glass Sky".into())],
         );
         let mut b = TermModelBuilder::new(
-            TermModelConfig { min_df: 1, max_df_share: 1.0, ..Default::default() },
+            TermModelConfig { min_df: Some(1), max_df_share: 1.0, ..Default::default() },
             &linker,
             [(10, 1), (11, 1)].into_iter().collect(),
         );

@@ -1,0 +1,125 @@
+//! The text model on the hand-written corpus of `fixtures/text/realistic`
+//! (reviews, interviews, forum threads, a listicle, a setlist page and a
+//! press release about 15 invented artists), scored against its
+//! expected-terms file. The parameters were chosen on the `tune` artists;
+//! the `heldout` ones are only reported, and must meet the same bar.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use encore_text::expected::{read_expected, score, ExpectedQuality};
+use encore_text::{read_path, Linker, TermModel, TermModelBuilder, TermModelConfig};
+use encore_types::{normalize_name, Document};
+
+fn corpus() -> PathBuf {
+    Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it")).join("../../fixtures/text/realistic")
+}
+
+/// Artists (id, name) and songs (id, artist id, title).
+type Catalog = (Vec<(i64, String)>, Vec<(i64, Option<i64>, String)>);
+
+/// The catalog's artists and songs, numbered in file order.
+fn catalog() -> Catalog {
+    let mut artists: Vec<(i64, String)> = Vec::new();
+    let mut songs = Vec::new();
+    let text = std::fs::read_to_string(corpus().join("catalog.jsonl")).expect("catalog");
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("catalog line");
+        let name = v["artist"].as_str().expect("artist").to_string();
+        let id = match artists.iter().find(|a| a.1 == name) {
+            Some(a) => a.0,
+            None => {
+                artists.push((artists.len() as i64 + 1, name));
+                artists.len() as i64
+            }
+        };
+        songs.push((100 + songs.len() as i64, Some(id), v["title"].as_str().expect("title").to_string()));
+    }
+    (artists, songs)
+}
+
+fn documents() -> Vec<Document> {
+    let mut docs = Vec::new();
+    let mut problems = Vec::new();
+    for p in ["pages", "blog", "forum", "interviews.jsonl"] {
+        read_path(&corpus().join(p), &mut |d| docs.push(d), &mut problems);
+    }
+    assert!(problems.is_empty(), "{problems:?}");
+    docs
+}
+
+fn train(config: TermModelConfig) -> (TermModel, HashMap<String, i64>) {
+    let (artists, songs) = catalog();
+    let linker = Linker::new(&artists, &songs);
+    let song_artist = songs.iter().filter_map(|(s, a, _)| a.map(|a| (*s, a))).collect();
+    let mut b = TermModelBuilder::new(config, &linker, song_artist);
+    let docs = documents();
+    docs.iter().for_each(|d| b.observe(d));
+    docs.iter().for_each(|d| b.add(d));
+    (b.finish(), artists.into_iter().map(|(id, n)| (normalize_name(&n), id)).collect())
+}
+
+fn quality(config: TermModelConfig) -> ExpectedQuality {
+    let (model, ids) = train(config);
+    score(&model, &read_expected(&corpus().join("expected.tsv")).expect("expected.tsv"), &ids)
+}
+
+fn show(q: &ExpectedQuality) {
+    for a in &q.artists {
+        println!(
+            "{:<20} {:<7} p@10 {:.1} rank {:?} {:?} wrong {:?} leaks {:?}",
+            a.artist, a.split, a.precision_at_10, a.search_rank, a.top, a.wrong, a.leaks
+        );
+    }
+    for s in &q.splits {
+        println!("{s:?}");
+    }
+}
+
+#[test]
+fn describes_real_prose_on_both_halves() {
+    let docs = documents();
+    assert!(docs.len() >= 40, "{} documents", docs.len());
+    let q = quality(TermModelConfig::default());
+    show(&q);
+    for s in &q.splits {
+        assert_eq!(s.contrast_leaks, 0, "{s:?}");
+        assert_eq!(s.silent_artists, 0, "{s:?}");
+        assert_eq!(s.search_first, 1.0, "{s:?}");
+    }
+    // Measured when the defaults were chosen: tune 0.900, held-out 0.786,
+    // all 0.847. The bar of the corpus as a whole is 0.8; the held-out half
+    // is held to what it reached, so that a change that loses ground fails.
+    let p = |split: &str| q.splits.iter().find(|s| s.split == split).expect("split").precision_at_10;
+    assert!(p("all") >= 0.8, "{}", p("all"));
+    assert!(p("tune") >= 0.85, "{}", p("tune"));
+    assert!(p("heldout") >= 0.75, "{}", p("heldout"));
+}
+
+/// The grid the defaults were chosen from, on the `tune` artists only:
+/// `cargo test -p encore-text --test realistic -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn tuning_grid() {
+    println!("adjective_weight carry subject bigrams | tune precision@10 leaks search_first");
+    for adjective_weight in [1.0, 2.0, 3.0] {
+        for carry_weight in [0.25, 0.5, 1.0] {
+            for subject_weight in [0.0, 0.25, 0.5] {
+                for bigrams in [true, false] {
+                    let q = quality(TermModelConfig {
+                        adjective_weight,
+                        carry_weight,
+                        subject_weight,
+                        bigrams,
+                        ..TermModelConfig::default()
+                    });
+                    let t = q.splits.iter().find(|s| s.split == "tune").expect("tune split");
+                    println!(
+                        "{adjective_weight} {carry_weight} {subject_weight} {bigrams} | {:.3} {} {:.3}",
+                        t.precision_at_10, t.contrast_leaks, t.search_first
+                    );
+                }
+            }
+        }
+    }
+}
