@@ -110,6 +110,11 @@ fn api_answers_and_bad_input_gets_4xx_with_a_message() {
         let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
         assert!(v.is_object(), "{path}");
     }
+    // Query words the text model has never seen are named.
+    let (status, body) = get(a, "/v1/search?q=xylophonic%20summery");
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["unknown_terms"], serde_json::json!(["xylophonic"]), "{v}");
     let (_, page) = get(a, "/");
     assert!(page.contains("<title>Encore</title>"));
     let (status, png) = get(a, "/v1/songs/2/spectrogram.png");

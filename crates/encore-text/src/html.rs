@@ -43,7 +43,8 @@ pub(crate) fn decode_entities(s: &str) -> String {
     while let Some(i) = rest.find('&') {
         out.push_str(&rest[..i]);
         rest = &rest[i..];
-        let end = rest[..rest.len().min(12)].find(';');
+        // Byte search: `rest` may hold multi-byte text right after the '&'.
+        let end = rest.bytes().take(12).position(|b| b == b';');
         let decoded = end.and_then(|e| {
             let name = &rest[1..e];
             let c = match name {
@@ -83,9 +84,6 @@ pub(crate) fn decode_entities(s: &str) -> String {
     out
 }
 
-/// Nesting deeper than this is read as flat text (no recursion past it).
-const MAX_DEPTH: usize = 256;
-
 /// `(title, text)` of an HTML page.
 pub fn readable_text(html: &str) -> (Option<String>, String) {
     let Ok(dom) = tl::parse(html, tl::ParserOptions::default()) else {
@@ -94,46 +92,71 @@ pub fn readable_text(html: &str) -> (Option<String>, String) {
     let parser = dom.parser();
     let mut title = None;
     let mut out = String::new();
-    for h in dom.children() {
-        walk(*h, parser, &mut title, &mut out, 0);
-    }
+    walk(dom.children(), parser, &mut title, &mut out);
     let text: Vec<&str> = out.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     (title, text.join("\n"))
 }
 
-fn walk(h: tl::NodeHandle, parser: &tl::Parser<'_>, title: &mut Option<String>, out: &mut String, depth: usize) {
-    let Some(node) = h.get(parser) else { return };
-    match node {
-        tl::Node::Tag(tag) => {
-            let name = tag.name().as_utf8_str().to_ascii_lowercase();
-            if name == "title" {
-                let t = decode_entities(tag.inner_text(parser).trim());
-                if title.is_none() && !t.is_empty() {
-                    *title = Some(t);
-                }
-                return;
-            }
-            if SKIP.contains(&name.as_str()) {
-                return;
-            }
-            let block = BLOCK.contains(&name.as_str());
-            if block {
+/// A step of the walk over the tree: enter a node, or leave a block.
+enum Step {
+    Enter(tl::NodeHandle),
+    Leave,
+}
+
+/// Walks the tree with a stack of its own, not by recursion: a page of
+/// 100,000 unclosed nested tags is as deep as its tree.
+fn walk(top: &[tl::NodeHandle], parser: &tl::Parser<'_>, title: &mut Option<String>, out: &mut String) {
+    let mut stack: Vec<Step> = top.iter().rev().map(|h| Step::Enter(*h)).collect();
+    while let Some(step) = stack.pop() {
+        let h = match step {
+            Step::Leave => {
                 out.push('\n');
+                continue;
             }
-            if depth < MAX_DEPTH {
-                for c in tag.children().top().iter() {
-                    walk(*c, parser, title, out, depth + 1);
+            Step::Enter(h) => h,
+        };
+        let Some(node) = h.get(parser) else { continue };
+        match node {
+            tl::Node::Tag(tag) => {
+                let name = tag.name().as_utf8_str().to_ascii_lowercase();
+                if name == "title" {
+                    let t = decode_entities(text_of(h, parser).trim());
+                    if title.is_none() && !t.is_empty() {
+                        *title = Some(t);
+                    }
+                    continue;
                 }
-            } else {
-                push_text(out, &decode_entities(&tag.inner_text(parser)));
+                if SKIP.contains(&name.as_str()) {
+                    continue;
+                }
+                if BLOCK.contains(&name.as_str()) {
+                    out.push('\n');
+                    stack.push(Step::Leave);
+                }
+                let children: Vec<tl::NodeHandle> = tag.children().top().iter().copied().collect();
+                stack.extend(children.into_iter().rev().map(Step::Enter));
             }
-            if block {
-                out.push('\n');
-            }
+            tl::Node::Raw(b) => push_text(out, &decode_entities(&b.as_utf8_str())),
+            tl::Node::Comment(_) => {}
         }
-        tl::Node::Raw(b) => push_text(out, &decode_entities(&b.as_utf8_str())),
-        tl::Node::Comment(_) => {}
     }
+}
+
+/// The raw text under `h`, without recursion.
+fn text_of(h: tl::NodeHandle, parser: &tl::Parser<'_>) -> String {
+    let mut out = String::new();
+    let mut stack = vec![h];
+    while let Some(h) = stack.pop() {
+        match h.get(parser) {
+            Some(tl::Node::Tag(tag)) => {
+                let children: Vec<tl::NodeHandle> = tag.children().top().iter().copied().collect();
+                stack.extend(children.into_iter().rev());
+            }
+            Some(tl::Node::Raw(b)) => out.push_str(&b.as_utf8_str()),
+            _ => {}
+        }
+    }
+    out
 }
 
 fn push_text(out: &mut String, t: &str) {
@@ -166,6 +189,18 @@ mod tests {
         let (title, text) = readable_text(html);
         assert_eq!(title.as_deref(), Some("Review & more"));
         assert_eq!(text, "Summer Lights\nA sunny, breezy record.\nIt’s great — really.\none\ntwo");
+    }
+
+    #[test]
+    fn entities_next_to_multibyte_text_and_deep_nesting() {
+        // Regression (issue 20): a byte index inside a CJK character panicked.
+        let (_, text) = readable_text("<p>坂本龍一 &amp; 細野晴臣 &坂本龍一龍一龍一;</p>");
+        assert_eq!(text, "坂本龍一 & 細野晴臣 &坂本龍一龍一龍一;");
+        assert_eq!(decode_entities("&細野晴臣"), "&細野晴臣");
+        // Regression (issue 20): 100,000 unclosed nested tags overflowed the stack.
+        let deep = "<b><i>x ".repeat(100_000);
+        let (_, text) = readable_text(&format!("<title>t</title>{deep}"));
+        assert_eq!(text.split_whitespace().count(), 100_000);
     }
 
     #[test]

@@ -3,10 +3,29 @@
 //! [`read_path`] reduces HTML pages, JSON lines and WARC/WET archives to
 //! [`encore_types::Document`]s. [`Linker`] finds mentions of the catalog's
 //! artists and songs in them; [`TermModelBuilder`] attributes the
-//! descriptive words of each sentence to the entities it mentions and weighs
+//! descriptive words of each clause to the entities it mentions and weighs
 //! them into sparse TF-IDF vectors; the resulting [`TermModel`] finds similar
 //! artists and songs, co-mentioned artists, and ranks entities for a
-//! free-text description.
+//! free-text description. [`expected`] scores a model against a
+//! hand-written expected-terms file.
+//!
+//! ```
+//! use encore_text::{Entity, Linker, TermModelBuilder, TermModelConfig};
+//! use encore_types::Document;
+//!
+//! let linker = Linker::new(&[(1, "Harbor Lights".into()), (2, "Ash Cathedral".into())], &[]);
+//! let mut b = TermModelBuilder::new(TermModelConfig::default(), &linker, Default::default());
+//! let doc = Document {
+//!     url: "https://example.org/a".into(),
+//!     text: "Where Harbor Lights are sunny and jangly, Ash Cathedral are grim doom metal.".into(),
+//!     ..Default::default()
+//! };
+//! b.observe(&doc); // first pass: page furniture repeated across documents
+//! b.add(&doc);
+//! let model = b.finish();
+//! let terms = model.describe(Entity::Artist(2), 5).unwrap().terms;
+//! assert!(terms.iter().any(|t| t.0 == "doom metal") && !terms.iter().any(|t| t.0 == "sunny"));
+//! ```
 #![deny(missing_docs)]
 
 mod clause;

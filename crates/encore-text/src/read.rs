@@ -164,10 +164,30 @@ fn read_jsonl(path: &Path, on_doc: &mut dyn FnMut(Document), problems: &mut Vec<
     }
 }
 
+/// The most of one WARC record's body held in memory; the rest of a larger
+/// record is skipped (and reported).
+const MAX_RECORD_BYTES: u64 = 8 * MAX_DOC_BYTES as u64;
+/// The longest WARC header line read; a longer one ends the archive.
+const MAX_HEADER_LINE: u64 = 64 << 10;
+
+/// Reads one line of at most [`MAX_HEADER_LINE`] bytes; `None` when the
+/// line is longer.
+fn header_line(r: &mut impl BufRead, line: &mut String) -> std::io::Result<Option<usize>> {
+    line.clear();
+    let n = r.take(MAX_HEADER_LINE).read_line(line)?;
+    if n as u64 == MAX_HEADER_LINE && !line.ends_with('\n') {
+        Ok(None)
+    } else {
+        Ok(Some(n))
+    }
+}
+
 /// WARC (response records with HTML) and WET (conversion records with text)
 /// archives, as Common Crawl writes them; a gzip file of many members is
 /// read straight through. A record cut short by the end of the file is
-/// reported and the archive ends there.
+/// reported and the archive ends there; of a record over 16 MiB only the
+/// first 16 MiB are read (reported), and a header line over 64 KiB ends the
+/// archive (reported): memory stays bounded whatever the archive claims.
 fn read_warc(path: &Path, on_doc: &mut dyn FnMut(Document), problems: &mut Vec<Problem>) -> std::io::Result<()> {
     let file = path.display().to_string();
     let mut r = open(path)?;
@@ -175,8 +195,10 @@ fn read_warc(path: &Path, on_doc: &mut dyn FnMut(Document), problems: &mut Vec<P
     let mut line = String::new();
     loop {
         // Skip blank lines between records.
-        line.clear();
-        let n = r.read_line(&mut line)?;
+        let Some(n) = header_line(&mut r, &mut line)? else {
+            problems.push(Problem { file, at: offset, reason: "line over 64 KiB where a WARC record starts".into() });
+            return Ok(());
+        };
         if n == 0 {
             return Ok(());
         }
@@ -195,8 +217,10 @@ fn read_warc(path: &Path, on_doc: &mut dyn FnMut(Document), problems: &mut Vec<P
         }
         let mut headers: Vec<(String, String)> = Vec::new();
         loop {
-            line.clear();
-            let n = r.read_line(&mut line)?;
+            let Some(n) = header_line(&mut r, &mut line)? else {
+                problems.push(Problem { file, at: record_at, reason: "WARC header line over 64 KiB".into() });
+                return Ok(());
+            };
             offset += n as u64;
             if n == 0 {
                 problems.push(Problem { file, at: record_at, reason: "truncated WARC record (headers)".into() });
@@ -215,8 +239,16 @@ fn read_warc(path: &Path, on_doc: &mut dyn FnMut(Document), problems: &mut Vec<P
             return Ok(());
         };
         let mut body = Vec::new();
-        let got = (&mut r).take(len).read_to_end(&mut body)? as u64;
+        let kept = (&mut r).take(len.min(MAX_RECORD_BYTES)).read_to_end(&mut body)? as u64;
+        let got = kept + std::io::copy(&mut (&mut r).take(len - kept), &mut std::io::sink())?;
         offset += got;
+        if got == len && kept < len {
+            problems.push(Problem {
+                file: file.clone(),
+                at: record_at,
+                reason: format!("WARC record of {len} bytes: only the first {kept} read"),
+            });
+        }
         if got < len {
             problems.push(Problem {
                 file,
@@ -293,6 +325,39 @@ mod tests {
         let (docs, problems) = collect(&cut);
         assert_eq!(docs.len(), 1);
         assert!(problems[0].reason.starts_with("truncated WARC record"), "{problems:?}");
+    }
+
+    #[test]
+    fn huge_warc_records_stay_bounded() {
+        // Regression (issue 20): a record claiming 1 GiB was read whole into
+        // memory. Here 40 MiB of zeros compress to a small file; the reader
+        // keeps 16 MiB, skips the rest and goes on to the next record.
+        let dir = tempfile::tempdir().unwrap();
+        let warc = dir.path().join("big.warc.gz");
+        let mut enc = flate2::write::GzEncoder::new(File::create(&warc).unwrap(), flate2::Compression::fast());
+        let big = 40u64 << 20;
+        write!(
+            enc,
+            "WARC/1.0\r\nWARC-Type: conversion\r\nWARC-Target-URI: http://big/\r\nContent-Length: {big}\r\n\r\n"
+        )
+        .unwrap();
+        let zeros = vec![b'a'; 1 << 20];
+        for _ in 0..40 {
+            enc.write_all(&zeros).unwrap();
+        }
+        enc.write_all(b"\r\n\r\n").unwrap();
+        enc.write_all(record("conversion", "http://after/", "Text after the big one.").as_bytes()).unwrap();
+        enc.finish().unwrap();
+        let (docs, problems) = collect(&warc);
+        assert_eq!(docs.iter().map(|d| d.url.as_str()).collect::<Vec<_>>(), vec!["http://big/", "http://after/"]);
+        assert!(docs[0].text.len() <= MAX_DOC_BYTES, "{}", docs[0].text.len());
+        assert!(problems.iter().any(|p| p.reason.contains("only the first 16777216 read")), "{problems:?}");
+
+        // A header line without an end is refused, not read into memory.
+        let long = dir.path().join("long.wet");
+        std::fs::write(&long, format!("WARC/1.0\r\nWARC-Type: {}", "x".repeat(100_000))).unwrap();
+        let (docs, problems) = collect(&long);
+        assert!(docs.is_empty() && problems[0].reason.contains("64 KiB"), "{problems:?}");
     }
 
     #[test]
