@@ -27,9 +27,11 @@
 //! **Page furniture.** [`TermModelBuilder::observe`] counts the blocks
 //! (lines, title segments) of every document first; a block seen in
 //! `boilerplate_docs` documents or more ("Subscribe to our newsletter",
-//! "Share this: Twitter | Facebook") is skipped by [`TermModelBuilder::add`],
-//! and so is a block with two or more item separators (menus, breadcrumbs:
-//! "Home | Reviews | Contact", "Home > Artists > Q").
+//! "Share this: Twitter | Facebook" on every page of a site) is skipped by
+//! [`TermModelBuilder::add`], and so is a block with two or more item
+//! separators (menus, breadcrumbs: "Home | Reviews | Contact", "Home >
+//! Artists > Q"). Five documents, not two: short lines that two writers
+//! happen to share ("Bring earplugs.") are prose, not furniture.
 //!
 //! **Weights.** TF-IDF over artists: `(1 + ln tf) · idf`, `idf = ln((1 +
 //! N) / (1 + df)) + 1` (smoothed), vectors at unit length. How rare a term
@@ -119,7 +121,7 @@ impl Default for TermModelConfig {
             carry_weight: 0.5,
             subject_weight: 0.5,
             song_share: 1.0,
-            boilerplate_docs: 2,
+            boilerplate_docs: 5,
             clauses: true,
             skip_names: true,
         }
@@ -380,9 +382,8 @@ impl<'a> TermModelBuilder<'a> {
 
     fn is_boilerplate(&self, block: &str) -> bool {
         let min = self.config.boilerplate_docs;
-        min > 0
-            && (is_navigation(block)
-                || (!self.blocks.is_empty() && self.blocks.get(&block_key(block)).is_some_and(|&c| c >= min)))
+        is_navigation(block)
+            || (min > 0 && !self.blocks.is_empty() && self.blocks.get(&block_key(block)).is_some_and(|&c| c >= min))
     }
 
     /// Gives `terms` to `targets`, a song's also to its artist.

@@ -87,13 +87,12 @@ fn describes_real_prose_on_both_halves() {
         assert_eq!(s.silent_artists, 0, "{s:?}");
         assert_eq!(s.search_first, 1.0, "{s:?}");
     }
-    // Measured when the defaults were chosen: tune 0.900, held-out 0.786,
-    // all 0.847. The bar of the corpus as a whole is 0.8; the held-out half
-    // is held to what it reached, so that a change that loses ground fails.
+    // Measured when the defaults were chosen: tune 0.913, held-out 0.829,
+    // all 0.873; the bar is 0.8 on each.
     let p = |split: &str| q.splits.iter().find(|s| s.split == split).expect("split").precision_at_10;
-    assert!(p("all") >= 0.8, "{}", p("all"));
-    assert!(p("tune") >= 0.85, "{}", p("tune"));
-    assert!(p("heldout") >= 0.75, "{}", p("heldout"));
+    for split in ["tune", "heldout", "all"] {
+        assert!(p(split) >= 0.8, "{split}: {}", p(split));
+    }
 }
 
 /// The grid the defaults were chosen from, on the `tune` artists only:
@@ -101,25 +100,56 @@ fn describes_real_prose_on_both_halves() {
 #[test]
 #[ignore]
 fn tuning_grid() {
-    println!("adjective_weight carry subject bigrams | tune precision@10 leaks search_first");
+    println!("adjective_weight carry subject bigrams boilerplate_docs | tune precision@10 leaks search_first");
     for adjective_weight in [1.0, 2.0, 3.0] {
         for carry_weight in [0.25, 0.5, 1.0] {
-            for subject_weight in [0.0, 0.25, 0.5] {
+            for subject_weight in [0.0, 0.5] {
                 for bigrams in [true, false] {
-                    let q = quality(TermModelConfig {
-                        adjective_weight,
-                        carry_weight,
-                        subject_weight,
-                        bigrams,
-                        ..TermModelConfig::default()
-                    });
-                    let t = q.splits.iter().find(|s| s.split == "tune").expect("tune split");
-                    println!(
-                        "{adjective_weight} {carry_weight} {subject_weight} {bigrams} | {:.3} {} {:.3}",
-                        t.precision_at_10, t.contrast_leaks, t.search_first
-                    );
+                    for boilerplate_docs in [0, 2, 3, 5] {
+                        let q = quality(TermModelConfig {
+                            adjective_weight,
+                            carry_weight,
+                            subject_weight,
+                            bigrams,
+                            boilerplate_docs,
+                            ..TermModelConfig::default()
+                        });
+                        let t = q.splits.iter().find(|s| s.split == "tune").expect("tune split");
+                        println!(
+                            "{adjective_weight} {carry_weight} {subject_weight} {bigrams} {boilerplate_docs} | {:.3} {} {:.3}",
+                            t.precision_at_10, t.contrast_leaks, t.search_first
+                        );
+                    }
                 }
             }
+        }
+    }
+}
+
+/// What each rule adds, on both halves (reported, not used for choosing):
+/// `cargo test -p encore-text --test realistic ablations -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn ablations() {
+    let d = TermModelConfig::default;
+    let runs: Vec<(&str, TermModelConfig)> = vec![
+        ("defaults", d()),
+        ("words to every artist of the sentence (no clauses)", TermModelConfig { clauses: false, ..d() }),
+        ("no repeated blocks skipped", TermModelConfig { boilerplate_docs: 0, ..d() }),
+        ("blocks repeated in 2+ documents skipped", TermModelConfig { boilerplate_docs: 2, ..d() }),
+        ("capitalised words kept", TermModelConfig { skip_names: false, ..d() }),
+        ("min_df 2 (the old default)", TermModelConfig { min_df: Some(2), ..d() }),
+        ("no bigrams", TermModelConfig { bigrams: false, ..d() }),
+        ("no page-subject fallback", TermModelConfig { subject_weight: 0.0, ..d() }),
+    ];
+    println!("| configuration | split | precision@10 | contrast leaks | silent artists | search first |");
+    println!("|---|---|---|---|---|---|");
+    for (name, config) in runs {
+        for s in quality(config).splits {
+            println!(
+                "| {name} | {} | {:.3} | {} | {} | {:.3} |",
+                s.split, s.precision_at_10, s.contrast_leaks, s.silent_artists, s.search_first
+            );
         }
     }
 }
