@@ -502,7 +502,8 @@ fn text_model_on_realistic_prose() {
     let stats = &json(&out)["stats"];
     assert_eq!(stats["min_df"], 1, "{stats}");
     assert!(stats["silent"].as_array().unwrap().is_empty(), "{stats}");
-    assert!(stats["boilerplate_blocks"].as_u64().unwrap() > 20, "{stats}");
+    // Menus and footers repeated on 5+ pages: 22 blocks when this was written.
+    assert!(stats["boilerplate_blocks"].as_u64().unwrap() >= 10, "{stats}");
 
     let q = json(&encore(data, &["text", "quality", "--expected", &corpus("expected.tsv"), "--json"]));
     for s in q["splits"].as_array().unwrap() {

@@ -177,3 +177,36 @@ pub fn score(model: &TermModel, expected: &[Expected], artist_ids: &HashMap<Stri
         .collect();
     ExpectedQuality { splits, artists }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_rows_and_names_the_bad_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("expected.tsv");
+        let text = "# comment\nartist\tsplit\tquery\tterms\tforbidden\n\
+                    Harbor Lights\ttune\tsunny jangly\tSunny, jangly,beach pop\tgrim\n\
+                    Ember\theldout\tsmoky torch\tsmoky\n";
+        std::fs::write(&path, text).unwrap();
+        let rows = read_expected(&path).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].terms, ["sunny", "jangly", "beach pop"].map(String::from).into_iter().collect());
+        assert_eq!(rows[0].forbidden, ["grim"]);
+        assert!(rows[1].forbidden.is_empty());
+
+        std::fs::write(&path, format!("{text}Broken\ttune\n")).unwrap();
+        let err = read_expected(&path).unwrap_err().to_string();
+        assert!(err.contains("line 5"), "{err}");
+    }
+
+    #[test]
+    fn a_phrase_is_right_when_every_word_is() {
+        let expected: HashSet<String> = ["sunny", "harmonies", "doom metal"].map(String::from).into_iter().collect();
+        assert!(right("sunny harmonies", &expected));
+        assert!(right("doom metal", &expected));
+        assert!(!right("office jobs", &expected));
+        assert!(!right("sunny office", &expected));
+    }
+}

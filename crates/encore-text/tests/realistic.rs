@@ -82,6 +82,11 @@ fn describes_real_prose_on_both_halves() {
     assert!(docs.len() >= 40, "{} documents", docs.len());
     let q = quality(TermModelConfig::default());
     show(&q);
+    // Page menus and footers that repeat on 5+ pages are skipped (22 blocks
+    // when this was written); nobody mentioned is left without terms.
+    let (model, _) = train(TermModelConfig::default());
+    assert!(model.stats.boilerplate_blocks >= 10, "{:?}", model.stats);
+    assert!(model.stats.silent.is_empty(), "{:?}", model.stats);
     for s in &q.splits {
         assert_eq!(s.contrast_leaks, 0, "{s:?}");
         assert_eq!(s.silent_artists, 0, "{s:?}");
