@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Text ingestion throughput (issue 5): MB of HTML per second through
 # `encore text ingest` (read, reduce to readable text, deduplicate, store).
-# Generates PAGES unique HTML pages (default 20,000, about 180 MB) of
+# Generates PAGES unique HTML pages (default 20,000, about 96 MB) of
 # review-like prose wrapped in the usual boilerplate, then ingests them into a
 # fresh store REPEAT times (default 3) and prints the median.
+#   OLD=/path/to/old/encore  runs another build too, alternating with this
+#                            one, and prints both medians and the speed-up
+#   STORE_DIR=/dev/shm/x     where the stores go (default: beside the pages),
+#                            to separate the disk from the reading
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pages=${PAGES:-20000}
 repeat=${REPEAT:-3}
 dir=${BENCH_DIR:-bench/data}/html-$pages
 cargo build --release -q -p encore-cli
+new="${CARGO_TARGET_DIR:-target}/release/encore"
 if [ ! -d "$dir" ]; then
   mkdir -p "$dir"
   python3 - "$dir" "$pages" <<'PY'
@@ -33,16 +38,30 @@ for i in range(n):
 PY
 fi
 mb=$(du -sm --apparent-size "$dir" | cut -f1)
+store=${STORE_DIR:-$dir.store}
+builds=()
+[ -n "${OLD:-}" ] && builds+=("old=$OLD")
+builds+=("new=$new")
 : > "$dir.runs"
 for i in $(seq "$repeat"); do
-  rm -rf "$dir.store"
-  bench/timed.py ingest -- target/release/encore --data-dir "$dir.store" text ingest "$dir" | tee -a "$dir.runs"
+  for b in "${builds[@]}"; do
+    rm -rf "$store"
+    bench/timed.py "${b%%=*}" -- "${b#*=}" --data-dir "$store" text ingest "$dir" | tee -a "$dir.runs"
+  done
 done
+rm -rf "$store"
 python3 - "$dir.runs" "$mb" <<'PY'
 import json, statistics, sys
-runs = [json.loads(l) for l in open(sys.argv[1])]
+runs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 mb = float(sys.argv[2])
-s = statistics.median(r["seconds"] for r in runs)
-print(json.dumps({"label": "text-ingest-median", "mb_html": mb, "seconds": s, "mb_per_second": round(mb / s, 1),
-                  "peak_rss_mib": statistics.median(r["peak_rss_mib"] for r in runs)}))
+medians = {}
+for label in dict.fromkeys(r["label"] for r in runs):
+    mine = [r for r in runs if r["label"] == label]
+    s = statistics.median(r["seconds"] for r in mine)
+    medians[label] = s
+    print(json.dumps({"label": f"text-ingest-median-{label}", "runs": len(mine), "mb_html": mb, "seconds": s,
+                      "mb_per_second": round(mb / s, 1),
+                      "peak_rss_mib": statistics.median(r["peak_rss_mib"] for r in mine)}))
+if "old" in medians:
+    print(json.dumps({"label": "speed-up-new-over-old", "ratio": round(medians["old"] / medians["new"], 2)}))
 PY

@@ -5,6 +5,8 @@
 //! cells, each on its own line, so sentence splitting sees the blocks.
 //! Broken HTML is parsed as far as it goes (the `tl` parser is lenient).
 
+use std::borrow::Cow;
+
 const SKIP: &[&str] = &[
     "script", "style", "nav", "footer", "header", "aside", "noscript", "form", "svg", "iframe", "template", "button",
     "select",
@@ -33,10 +35,11 @@ const BLOCK: &[&str] = &[
     "main",
 ];
 
-/// Decodes the character references that matter in running text.
-pub(crate) fn decode_entities(s: &str) -> String {
+/// Decodes the character references that matter in running text; text
+/// without any is returned as it is, without a copy.
+pub(crate) fn decode_entities(s: &str) -> Cow<'_, str> {
     if !s.contains('&') {
-        return s.to_string();
+        return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
@@ -81,7 +84,7 @@ pub(crate) fn decode_entities(s: &str) -> String {
         }
     }
     out.push_str(rest);
-    out
+    Cow::Owned(out)
 }
 
 /// `(title, text)` of an HTML page.
@@ -92,7 +95,7 @@ pub fn readable_text(html: &str) -> (Option<String>, String) {
     let parser = dom.parser();
     let mut title = None;
     let mut out = String::new();
-    walk(dom.children(), parser, &mut title, &mut out);
+    walk(html, dom.children(), parser, &mut title, &mut out);
     let text: Vec<&str> = out.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     (title, text.join("\n"))
 }
@@ -105,7 +108,7 @@ enum Step {
 
 /// Walks the tree with a stack of its own, not by recursion: a page of
 /// 100,000 unclosed nested tags is as deep as its tree.
-fn walk(top: &[tl::NodeHandle], parser: &tl::Parser<'_>, title: &mut Option<String>, out: &mut String) {
+fn walk(html: &str, top: &[tl::NodeHandle], parser: &tl::Parser<'_>, title: &mut Option<String>, out: &mut String) {
     let mut stack: Vec<Step> = top.iter().rev().map(|h| Step::Enter(*h)).collect();
     while let Some(step) = stack.pop() {
         let h = match step {
@@ -118,27 +121,41 @@ fn walk(top: &[tl::NodeHandle], parser: &tl::Parser<'_>, title: &mut Option<Stri
         let Some(node) = h.get(parser) else { continue };
         match node {
             tl::Node::Tag(tag) => {
-                let name = tag.name().as_utf8_str().to_ascii_lowercase();
-                if name == "title" {
-                    let t = decode_entities(text_of(h, parser).trim());
+                let name = tag.name().as_bytes();
+                let is = |list: &[&str]| list.iter().any(|n| n.as_bytes().eq_ignore_ascii_case(name));
+                if name.eq_ignore_ascii_case(b"title") {
+                    let t = decode_entities(text_of(h, parser).trim()).into_owned();
                     if title.is_none() && !t.is_empty() {
                         *title = Some(t);
                     }
                     continue;
                 }
-                if SKIP.contains(&name.as_str()) {
+                if is(SKIP) {
                     continue;
                 }
-                if BLOCK.contains(&name.as_str()) {
+                if is(BLOCK) {
                     out.push('\n');
                     stack.push(Step::Leave);
                 }
-                let children: Vec<tl::NodeHandle> = tag.children().top().iter().copied().collect();
-                stack.extend(children.into_iter().rev().map(Step::Enter));
+                stack.extend(tag.children().top().as_slice().iter().rev().map(|c| Step::Enter(*c)));
             }
-            tl::Node::Raw(b) => push_text(out, &decode_entities(&b.as_utf8_str())),
+            tl::Node::Raw(b) => push_text(out, &decode_entities(&source_text(html, b))),
             tl::Node::Comment(_) => {}
         }
+    }
+}
+
+/// The text of a raw node as a slice of the page: `tl` hands out byte
+/// slices of its input, and slicing the page (a `&str`) at their offsets
+/// skips the UTF-8 validation of `as_utf8_str`, 5% of `text ingest` under
+/// perf. Bytes that are not a slice of the page on character boundaries are
+/// read the lossy way.
+fn source_text<'a>(html: &'a str, b: &'a tl::Bytes<'_>) -> Cow<'a, str> {
+    let bytes = b.as_bytes();
+    let start = (bytes.as_ptr() as usize).wrapping_sub(html.as_ptr() as usize);
+    match start.checked_add(bytes.len()).and_then(|end| html.get(start..end)) {
+        Some(s) if s.as_ptr() == bytes.as_ptr() => Cow::Borrowed(s),
+        _ => String::from_utf8_lossy(bytes),
     }
 }
 
@@ -159,19 +176,77 @@ fn text_of(h: tl::NodeHandle, parser: &tl::Parser<'_>) -> String {
     out
 }
 
+/// Whether the only whitespace of `bytes` is single ASCII spaces: no tab,
+/// line break, run of spaces or lead byte of a non-ASCII space (U+0085,
+/// U+00A0, U+1680, U+2000–U+205F, U+3000 start with 0xC2, 0xE1, 0xE2 or
+/// 0xE3; other characters with those lead bytes only cost the slow path).
+/// Folds without early exit, which the compiler vectorises.
+fn single_spaced(bytes: &[u8]) -> bool {
+    let odd =
+        bytes.iter().fold(false, |acc, &b| acc | matches!(b, b'\t' | b'\n' | b'\r' | 0x0B | 0x0C | 0xC2 | 0xE1..=0xE3));
+    let runs = bytes.iter().zip(bytes.iter().skip(1)).fold(false, |acc, (&a, &b)| acc | ((a == b' ') & (b == b' ')));
+    !odd && !runs
+}
+
+/// Appends `t` with every run of whitespace written as one space.
+///
+/// Hand-written because `split_whitespace` plus a join took 18% of
+/// `text ingest` under perf (bench/text_ingest.sh): text whose only
+/// whitespace is single spaces, most text nodes, is copied in one piece; the
+/// rest goes byte by byte ([`push_collapsed`]).
 fn push_text(out: &mut String, t: &str) {
-    if t.trim().is_empty() {
-        if !out.ends_with([' ', '\n']) && !out.is_empty() && t.contains(char::is_whitespace) {
+    let bytes = t.as_bytes();
+    let open = |out: &String| !out.is_empty() && !out.ends_with([' ', '\n']);
+    if single_spaced(bytes) {
+        // Most text nodes: copied in one piece.
+        let core = t.trim_matches(' ');
+        if t.starts_with(' ') && open(out) {
             out.push(' ');
         }
-        return;
+        out.push_str(core);
+        if !core.is_empty() && t.ends_with(' ') {
+            out.push(' ');
+        }
+    } else {
+        push_collapsed(out, t);
     }
-    if t.starts_with(char::is_whitespace) && !out.ends_with([' ', '\n']) && !out.is_empty() {
-        out.push(' ');
+}
+
+/// [`push_text`] byte by byte, for text with tabs, line breaks, runs of
+/// spaces or non-ASCII spaces: the ASCII test inlined,
+/// `char::is_whitespace` only for non-ASCII characters.
+fn push_collapsed(out: &mut String, t: &str) {
+    let bytes = t.as_bytes();
+    let open = |out: &String| !out.is_empty() && !out.ends_with([' ', '\n']);
+    let mut gap = false;
+    let mut word: Option<usize> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (space, len) = if b < 0x80 {
+            (matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C), 1)
+        } else {
+            let c = t[i..].chars().next().expect("i is on a character boundary");
+            (c.is_whitespace(), c.len_utf8())
+        };
+        if space {
+            if let Some(start) = word.take() {
+                out.push_str(&t[start..i]);
+            }
+            gap = true;
+        } else if word.is_none() {
+            if gap && open(out) {
+                out.push(' ');
+            }
+            gap = false;
+            word = Some(i);
+        }
+        i += len;
     }
-    let words: Vec<&str> = t.split_whitespace().collect();
-    out.push_str(&words.join(" "));
-    if t.ends_with(char::is_whitespace) {
+    if let Some(start) = word {
+        out.push_str(&t[start..]);
+    }
+    if gap && open(out) {
         out.push(' ');
     }
 }
@@ -201,6 +276,30 @@ mod tests {
         let deep = "<b><i>x ".repeat(100_000);
         let (_, text) = readable_text(&format!("<title>t</title>{deep}"));
         assert_eq!(text.split_whitespace().count(), 100_000);
+    }
+
+    #[test]
+    fn whitespace_runs_become_one_space() {
+        let mut out = String::new();
+        push_text(&mut out, "  a\t\u{a0}b\u{3000}\u{2003}c  ");
+        assert_eq!(out, "a b c ");
+        push_text(&mut out, "   ");
+        assert_eq!(out, "a b c ");
+        push_text(&mut out, "d\u{85}é");
+        assert_eq!(out, "a b c d é");
+        // The one-piece path and the byte-by-byte path agree.
+        for t in [" a b ", "a b", " ", "", "a  b", " a\tb ", "a\u{a0}b", "é è ", " ü"] {
+            for start in ["", "x", "x "] {
+                let (mut fast, mut slow) = (String::from(start), String::from(start));
+                push_text(&mut fast, t);
+                push_collapsed(&mut slow, t);
+                assert_eq!(fast, slow, "{start:?} + {t:?}");
+            }
+        }
+        let mut out = String::from("x");
+        push_text(&mut out, " \n ");
+        push_text(&mut out, "y");
+        assert_eq!(out, "x y");
     }
 
     #[test]
