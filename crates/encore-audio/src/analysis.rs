@@ -110,6 +110,39 @@ pub struct Descriptors {
     pub chroma: Vec<f32>,
 }
 
+impl Descriptors {
+    /// The first descriptor that is not a finite number, if any: such a
+    /// record would be stored as JSON `null` and break every later read
+    /// (issue 20), so callers refuse the file instead.
+    pub fn non_finite(&self) -> Option<&'static str> {
+        let scalars: [(&'static str, f64); 11] = [
+            ("duration_s", self.duration_s),
+            ("lufs", self.lufs),
+            ("loudness_range", self.loudness_range),
+            ("tempo_bpm", self.tempo_bpm.into()),
+            ("tempo_confidence", self.tempo_confidence.into()),
+            ("key_confidence", self.key_confidence.into()),
+            ("centroid_hz", self.centroid_hz.into()),
+            ("rolloff_hz", self.rolloff_hz.into()),
+            ("flatness", self.flatness.into()),
+            ("zcr", self.zcr.into()),
+            ("onset_rate", self.onset_rate.into()),
+        ];
+        let vectors: [(&'static str, &[f32]); 5] = [
+            ("mel_mean", &self.mel_mean),
+            ("mel_std", &self.mel_std),
+            ("mfcc_mean", &self.mfcc_mean),
+            ("mfcc_cov", &self.mfcc_cov),
+            ("chroma", &self.chroma),
+        ];
+        scalars
+            .iter()
+            .find(|(_, v)| !v.is_finite())
+            .map(|(n, _)| *n)
+            .or_else(|| vectors.iter().find(|(_, v)| v.iter().any(|x| !x.is_finite())).map(|(n, _)| *n))
+    }
+}
+
 fn hz_to_mel(f: f32) -> f32 {
     2595.0 * (1.0 + f / 700.0).log10()
 }

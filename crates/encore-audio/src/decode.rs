@@ -25,6 +25,20 @@ use crate::{Error, Result};
 /// The analysis sample rate.
 pub const ANALYSIS_RATE: u32 = 22_050;
 
+/// Source sample rates outside this range are refused: a header that claims
+/// 1 Hz made the resampler plan a 22,050× upsampling (3.6 GB for a 16 KB
+/// file, issue 20), and no real recording is below telephone rate or above
+/// DXD's 768 kHz.
+pub const SOURCE_RATES: std::ops::RangeInclusive<u32> = 4_000..=768_000;
+
+/// The shortest file analysed, in seconds: loudness needs one 400 ms block
+/// and the descriptors a few frames.
+pub const MIN_SECONDS: f64 = 0.5;
+
+/// Integrated loudness reported when no 400 ms block reaches EBU R128's
+/// absolute gate (a very quiet file): the gate itself, a finite number.
+pub const LUFS_FLOOR: f64 = -70.0;
+
 /// A decoded file: mono samples at [`ANALYSIS_RATE`] and the loudness of
 /// the original.
 #[derive(Debug, Clone)]
@@ -35,7 +49,8 @@ pub struct Decoded {
     pub source_rate: u32,
     /// Source channels.
     pub channels: usize,
-    /// Integrated loudness, LUFS (EBU R128), of the original.
+    /// Integrated loudness, LUFS (EBU R128), of the original;
+    /// [`LUFS_FLOOR`] when no block reaches the absolute gate.
     pub lufs: f64,
     /// Loudness range, LU.
     pub loudness_range: f64,
@@ -61,6 +76,22 @@ pub fn decode_head(path: &Path, seconds: f64) -> Result<Decoded> {
 }
 
 fn decode_limited(path: &Path, seconds: Option<f64>) -> Result<Decoded> {
+    // A decoder that panics on a hostile file (issue 20: a WAV header with
+    // sample rate 0) fails this file only, with a reason, not the batch.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_unguarded(path, seconds))) {
+        Ok(r) => r,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".into());
+            Err(fail(path, format!("the decoder failed on this file ({what})")))
+        }
+    }
+}
+
+fn decode_unguarded(path: &Path, seconds: Option<f64>) -> Result<Decoded> {
     let file = File::open(path).map_err(|e| fail(path, e.to_string()))?;
     if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
         return Err(fail(path, "empty file"));
@@ -87,6 +118,16 @@ fn decode_limited(path: &Path, seconds: Option<f64>) -> Result<Decoded> {
         .make(&track.codec_params, &DecoderOptions::default())
         .map_err(|e| fail(path, format!("unsupported codec ({e})")))?;
     let source_rate = track.codec_params.sample_rate.ok_or_else(|| fail(path, "unknown sample rate"))?;
+    if !SOURCE_RATES.contains(&source_rate) {
+        return Err(fail(
+            path,
+            format!(
+                "implausible sample rate {source_rate} Hz (from {} to {} Hz are read)",
+                SOURCE_RATES.start(),
+                SOURCE_RATES.end()
+            ),
+        ));
+    }
     let expected_frames = track.codec_params.n_frames;
     let limit = seconds.map(|s| (s * source_rate as f64).ceil() as u64);
 
@@ -104,6 +145,7 @@ fn decode_limited(path: &Path, seconds: Option<f64>) -> Result<Decoded> {
     let mut channels = 0usize;
     let mut frames = 0u64;
     let mut bad_packets = 0usize;
+    let mut not_finite = 0u64;
     let mut sbuf: Option<SampleBuffer<f32>> = None;
     loop {
         if limit.is_some_and(|l| frames >= l) {
@@ -134,6 +176,11 @@ fn decode_limited(path: &Path, seconds: Option<f64>) -> Result<Decoded> {
         let sb = sbuf.as_mut().expect("just set");
         sb.copy_interleaved_ref(buf);
         let inter = sb.samples();
+        let odd = inter.iter().filter(|x| !x.is_finite()).count();
+        if odd > 0 {
+            not_finite += odd as u64;
+            continue;
+        }
         let m = meter.get_or_insert_with(|| {
             channels = ch;
             LoudnessMeter::new(ch, source_rate)
@@ -155,6 +202,9 @@ fn decode_limited(path: &Path, seconds: Option<f64>) -> Result<Decoded> {
         out.drain(..delay.min(out.len()));
         out.truncate(want);
     }
+    if not_finite > 0 {
+        return Err(fail(path, format!("{not_finite} samples are not numbers (NaN or infinite)")));
+    }
     if frames == 0 {
         return Err(fail(path, "no audio frames"));
     }
@@ -169,12 +219,17 @@ fn decode_limited(path: &Path, seconds: Option<f64>) -> Result<Decoded> {
     if out.iter().all(|x| x.abs() < 1e-5) {
         return Err(fail(path, "silent"));
     }
+    let length = frames as f64 / source_rate as f64;
+    if limit.is_none() && length < MIN_SECONDS {
+        return Err(fail(path, format!("too short: {length:.2} s (at least {MIN_SECONDS} s are analysed)")));
+    }
     let meter = meter.expect("frames were decoded");
+    let lufs = meter.integrated();
     Ok(Decoded {
         samples: out,
         source_rate,
         channels,
-        lufs: meter.integrated(),
+        lufs: if lufs.is_finite() { lufs } else { LUFS_FLOOR },
         loudness_range: meter.range(),
         bad_packets,
     })

@@ -18,7 +18,7 @@ mod vector;
 
 pub use analysis::{analyze, log_mel, Descriptors, FEATURE_VERSION, FRAME_RATE, KEYS};
 pub use cnn::{AudioCnn, CnnConfig, Spectrogram};
-pub use decode::{decode, decode_head, Decoded, ANALYSIS_RATE};
+pub use decode::{decode, decode_head, Decoded, ANALYSIS_RATE, LUFS_FLOOR, MIN_SECONDS, SOURCE_RATES};
 pub use image::spectrogram_png;
 pub use loudness::LoudnessMeter;
 pub use vector::{DescriptorScaler, RAW_DIM};
@@ -41,8 +41,21 @@ pub enum Error {
 /// Result of the audio model.
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// Decodes and analyses one file.
+/// Decodes and analyses one file; a file whose descriptors would not all
+/// be finite numbers is refused with the name of the first bad one.
 pub fn analyze_file(path: &Path) -> Result<Descriptors> {
     let d = decode(path)?;
-    Ok(analyze(&d.samples, d.lufs, d.loudness_range))
+    checked(path, analyze(&d.samples, d.lufs, d.loudness_range))
+}
+
+/// `descriptors` if every one is a finite number, else an error naming the
+/// first that is not.
+pub fn checked(path: &Path, descriptors: Descriptors) -> Result<Descriptors> {
+    match descriptors.non_finite() {
+        None => Ok(descriptors),
+        Some(name) => Err(Error::Unreadable {
+            path: path.to_path_buf(),
+            reason: format!("the analysis gave {name} that is not a number"),
+        }),
+    }
 }

@@ -75,3 +75,57 @@ fn bad_files_are_reported_with_a_reason() {
         assert!(err.starts_with(&p.display().to_string()), "{err}");
     }
 }
+
+/// Hostile and odd files of issue 20: each is refused with a reason, none
+/// panics, none allocates gigabytes, none yields a descriptor that is not a
+/// number.
+#[test]
+fn hostile_headers_short_clips_and_nan_samples_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // A valid WAV whose header is then made to claim another sample rate
+    // (bytes 24..28; the byte rate at 28..32 follows it).
+    let with_rate = |name: &str, rate: u32| {
+        let p = dir.path().join(name);
+        write_wav(&p, 22_050, 1, &clicks(22_050, 1.0, 120.0)[..22_050]);
+        let mut b = std::fs::read(&p).unwrap();
+        b[24..28].copy_from_slice(&rate.to_le_bytes());
+        b[28..32].copy_from_slice(&(rate * 2).to_le_bytes());
+        std::fs::write(&p, b).unwrap();
+        p
+    };
+    let zero = with_rate("rate0.wav", 0);
+    let one = with_rate("rate1.wav", 1);
+    let short = dir.path().join("short.wav");
+    write_wav(&short, 22_050, 1, &clicks(22_050, 0.3, 120.0)[..(0.3 * 22_050.0) as usize]);
+    let nan = dir.path().join("nan.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 22_050,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(&nan, spec).unwrap();
+    for (i, s) in clicks(22_050, 2.0, 120.0).into_iter().step_by(2).enumerate() {
+        w.write_sample(if i % 1000 == 7 { f32::NAN } else { s }).unwrap();
+    }
+    w.finalize().unwrap();
+    for (p, want) in [
+        (&zero, "the decoder failed on this file"),
+        (&one, "implausible sample rate 1 Hz"),
+        (&short, "too short"),
+        (&nan, "not numbers"),
+    ] {
+        let err = analyze_file(p).map(|_| ()).unwrap_err().to_string();
+        assert!(err.contains(want), "{}: {err}", p.display());
+    }
+
+    // Very quiet but not silent: loudness below the absolute gate is the
+    // gate, a number, not -inf (which JSON would store as null).
+    let quiet = dir.path().join("quiet.wav");
+    let q: Vec<f32> = clicks(22_050, 3.0, 120.0).iter().step_by(2).map(|s| s * 1e-4).collect();
+    write_wav(&quiet, 22_050, 1, &q);
+    let d = analyze_file(&quiet).unwrap();
+    assert_eq!(d.lufs, encore_audio::LUFS_FLOOR);
+    assert!(d.non_finite().is_none(), "{d:?}");
+    assert!(!serde_json::to_string(&d).unwrap().contains("null"));
+}

@@ -176,11 +176,11 @@ pub fn analyze_paths(store: &mut Store, paths: &[PathBuf]) -> anyhow::Result<(Ve
     for f in files {
         let (size, mtime) = stamp(&f);
         let key = store_key(&f);
-        match store.audio_features(&key, size, mtime, version)? {
-            Some(json) => {
-                let descriptors = serde_json::from_str(&json).context("stored audio descriptors")?;
-                ok.push(Record { path: f.display().to_string(), cached: true, descriptors });
-            }
+        // A stored record that no longer reads (one written with `null`
+        // loudness before issue 20) is analysed again, not an error.
+        let stored = store.audio_features(&key, size, mtime, version)?;
+        match stored.and_then(|json| serde_json::from_str::<Descriptors>(&json).ok()) {
+            Some(descriptors) => ok.push(Record { path: f.display().to_string(), cached: true, descriptors }),
             None => todo.push((f, size, mtime)),
         }
     }

@@ -568,6 +568,24 @@ fn audio_analyze_reports_each_file_and_goes_on() {
     std::thread::sleep(std::time::Duration::from_millis(20));
     let again = json(&encore(data, &["audio", "analyze", first.to_str().unwrap(), "--json"]));
     assert_eq!(again["analyzed"][0]["cached"], false);
+
+    // Issue 20: records stored with `null` loudness (as short clips were
+    // before) are analysed again instead of failing the command; a header
+    // that claims 1 Hz is refused with a reason and the batch goes on.
+    let db = rusqlite::Connection::open(data.join("encore.db")).unwrap();
+    let n = db.execute("UPDATE audio_features SET descriptors = json_set(descriptors, '$.lufs', NULL)", []).unwrap();
+    assert_eq!(n, 6);
+    let mut b = std::fs::read(data.join("demo/audio/00001.wav")).unwrap();
+    b[24..28].copy_from_slice(&1u32.to_le_bytes());
+    std::fs::write(data.join("demo/audio/zz-one-hertz.wav"), b).unwrap();
+    let out = encore(data, &["audio", "analyze", data.join("demo/audio").to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    assert_eq!(v["analyzed"].as_array().unwrap().len(), 6, "{v}");
+    assert!(v["analyzed"].as_array().unwrap().iter().all(|r| r["cached"] == false), "{v}");
+    let failed = v["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 2, "{v}");
+    assert!(failed.iter().any(|f| f["reason"].as_str().unwrap().contains("implausible sample rate 1 Hz")), "{v}");
 }
 
 #[test]

@@ -52,7 +52,16 @@ pub fn descriptors_of(store: &Store, path: &str) -> anyhow::Result<Option<Descri
         Some(j) => Some(j),
         None => store.audio_features_of(&store_key(Path::new(path)), version)?,
     };
-    json.map(|j| serde_json::from_str(&j)).transpose().context("stored audio descriptors")
+    // A record that no longer reads (one written with `null` loudness
+    // before issue 20) counts as not analysed, so one bad file cannot fail
+    // every page, request and training run that reads the catalog.
+    Ok(json.and_then(|j| match serde_json::from_str(&j) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            tracing::warn!("{path}: stored audio descriptors unreadable ({e}); treated as not analysed");
+            None
+        }
+    }))
 }
 
 /// The catalog's songs with audio files and their stored descriptors.
@@ -149,5 +158,21 @@ impl AudioEmbeddings {
     /// Audio embedding of row `i`.
     pub fn embedding(&self, i: usize) -> &[f32] {
         &self.embeddings[i * self.embedding_dim..(i + 1) * self.embedding_dim]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 20: a record stored with `null` loudness (a short clip before
+    /// the decoder refused them) made every later read fail.
+    #[test]
+    fn an_unreadable_stored_record_counts_as_not_analysed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let version = encore_audio::FEATURE_VERSION;
+        store.put_audio_features("/music/short.wav", 10, 1, version, r#"{"feature_version":4,"lufs":null}"#).unwrap();
+        assert!(descriptors_of(&store, "/music/short.wav").unwrap().is_none());
     }
 }

@@ -950,7 +950,11 @@ impl Engine {
         }
         let decoded =
             encore_audio::decode(&s.path).map_err(|e| EngineError::BadRequest(format!("unreadable audio: {e}")))?;
-        let descriptors = encore_audio::analyze(&decoded.samples, decoded.lufs, decoded.loudness_range);
+        let descriptors = encore_audio::checked(
+            &s.path,
+            encore_audio::analyze(&decoded.samples, decoded.lufs, decoded.loudness_range),
+        )
+        .map_err(|e| EngineError::BadRequest(format!("unreadable audio: {e}")))?;
         let path = audio::store_key(&s.path);
         let m = self.models();
         let (song_id, manifest) = self.with_store(|store| {
