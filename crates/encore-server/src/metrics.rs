@@ -30,8 +30,14 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    /// Records one request.
+    /// Records one request. Methods outside HTTP's standard set are
+    /// counted as `other`: a client may send any token as a method, and
+    /// each one a label would grow the page without bound (issue 20: 50 KB
+    /// method names made a 51 MB page). Routes are axum's matched paths or
+    /// `unmatched`, a fixed set.
     pub fn observe(&self, method: &str, route: &str, status: u16, took: Duration) {
+        const KNOWN: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"];
+        let method = if KNOWN.contains(&method) { method } else { "other" };
         *self.requests.lock().expect("metrics").entry((method.into(), route.into(), status)).or_default() += 1;
         let s = took.as_secs_f64();
         let mut l = self.latency.lock().expect("metrics");
@@ -77,5 +83,23 @@ impl Metrics {
         o.push_str("# TYPE encore_model_info gauge\n");
         let _ = writeln!(o, "encore_model_info{{version=\"{}\"}} 1", esc(model_version));
         o
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn made_up_methods_share_one_label() {
+        let m = Metrics::default();
+        for i in 0..100 {
+            m.observe(&format!("X{i}{}", "A".repeat(50_000)), "unmatched", 405, Duration::from_millis(1));
+        }
+        m.observe("GET", "/healthz", 200, Duration::from_millis(1));
+        let page = m.render("v1");
+        assert!(page.len() < 10_000, "{} bytes", page.len());
+        assert!(page.contains(r#"encore_requests_total{method="other",route="unmatched",status="405"} 100"#), "{page}");
+        assert!(page.contains(r#"method="GET",route="/healthz",status="200"} 1"#), "{page}");
     }
 }
