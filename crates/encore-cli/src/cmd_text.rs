@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use encore_store::Store;
@@ -116,12 +117,12 @@ pub struct IngestReport {
 pub fn ingest(store: &mut Store, paths: &[PathBuf]) -> anyhow::Result<IngestReport> {
     let mut r = IngestReport::default();
     let (tx, rx) = std::sync::mpsc::sync_channel::<encore_types::Document>(64);
-    let stop = std::sync::atomic::AtomicBool::new(false);
+    let stop = AtomicBool::new(false);
     let (stored, problems) = std::thread::scope(|s| {
         let reader = s.spawn(|| {
             let mut problems = Vec::new();
             for p in paths {
-                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if stop.load(Ordering::Relaxed) {
                     break;
                 }
                 if !p.exists() {
@@ -137,7 +138,7 @@ pub fn ingest(store: &mut Store, paths: &[PathBuf]) -> anyhow::Result<IngestRepo
                     &mut |d| {
                         // The writer stopped (a store error): read no further.
                         if tx.send(d).is_err() {
-                            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                            stop.store(true, Ordering::Relaxed);
                         }
                     },
                     &mut problems,

@@ -193,7 +193,7 @@ fn single_spaced(bytes: &[u8]) -> bool {
 /// Hand-written because `split_whitespace` plus a join took 18% of
 /// `text ingest` under perf (bench/text_ingest.sh): text whose only
 /// whitespace is single spaces, most text nodes, is copied in one piece; the
-/// rest goes byte by byte ([`push_collapsed`]).
+/// rest goes through [`push_collapsed`].
 fn push_text(out: &mut String, t: &str) {
     let bytes = t.as_bytes();
     let open = |out: &String| !out.is_empty() && !out.ends_with([' ', '\n']);
@@ -212,42 +212,23 @@ fn push_text(out: &mut String, t: &str) {
     }
 }
 
-/// [`push_text`] byte by byte, for text with tabs, line breaks, runs of
-/// spaces or non-ASCII spaces: the ASCII test inlined,
-/// `char::is_whitespace` only for non-ASCII characters.
+/// [`push_text`] for text with tabs, line breaks, runs of spaces or
+/// non-ASCII spaces, through `split_whitespace`.
 fn push_collapsed(out: &mut String, t: &str) {
-    let bytes = t.as_bytes();
     let open = |out: &String| !out.is_empty() && !out.ends_with([' ', '\n']);
-    let mut gap = false;
-    let mut word: Option<usize> = None;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let (space, len) = if b < 0x80 {
-            (matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C), 1)
-        } else {
-            let c = t[i..].chars().next().expect("i is on a character boundary");
-            (c.is_whitespace(), c.len_utf8())
-        };
-        if space {
-            if let Some(start) = word.take() {
-                out.push_str(&t[start..i]);
-            }
-            gap = true;
-        } else if word.is_none() {
-            if gap && open(out) {
-                out.push(' ');
-            }
-            gap = false;
-            word = Some(i);
-        }
-        i += len;
-    }
-    if let Some(start) = word {
-        out.push_str(&t[start..]);
-    }
-    if gap && open(out) {
+    if t.starts_with(char::is_whitespace) && open(out) {
         out.push(' ');
+    }
+    let mut words = t.split_whitespace();
+    if let Some(first) = words.next() {
+        out.push_str(first);
+        for w in words {
+            out.push(' ');
+            out.push_str(w);
+        }
+        if t.ends_with(char::is_whitespace) {
+            out.push(' ');
+        }
     }
 }
 
