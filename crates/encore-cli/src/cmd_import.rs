@@ -27,6 +27,10 @@ pub struct Args {
     /// Print a JSON summary.
     #[arg(long)]
     json: bool,
+    /// Exit with status 1 when any row was skipped as malformed or any file
+    /// ended abruptly (a truncated .gz), not only when a file failed.
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -44,6 +48,8 @@ struct Totals {
     duplicates: u64,
     skipped: u64,
     ignored: u64,
+    /// Files that ended abruptly.
+    cut: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -102,11 +108,13 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
         t.duplicates += s.duplicates;
         t.skipped += s.skipped;
         t.ignored += s.ignored;
+        t.cut += usize::from(s.cut);
     }
     if args.json {
         ui::print_json(&report)?;
     }
-    Ok(if report.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    let strict_failure = args.strict && (report.totals.skipped > 0 || report.totals.cut > 0);
+    Ok(if report.failed.is_empty() && !strict_failure { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn print_summary(s: &ImportSummary) {
@@ -121,6 +129,13 @@ fn print_summary(s: &ImportSummary) {
     );
     for e in &s.errors {
         println!("  {e}");
+    }
+    if s.cut {
+        eprintln!(
+            "warning: {} ends abruptly (a truncated or corrupt compressed file): the rows before the break are \
+             imported, the rest of the file is missing",
+            s.file
+        );
     }
     if (s.errors.len() as u64) < s.skipped {
         println!("  … and {} more malformed rows", s.skipped - s.errors.len() as u64);

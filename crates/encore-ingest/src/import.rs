@@ -72,6 +72,10 @@ pub struct ImportSummary {
     pub ignored: u64,
     /// The first malformed rows, with file and line.
     pub errors: Vec<RowIssue>,
+    /// The input ended abruptly (a truncated or corrupt compressed
+    /// stream): the rows before the break were imported, the rest of the
+    /// file is missing. Reported on every later run too.
+    pub cut: bool,
     /// Wall time of this run.
     pub seconds: f64,
 }
@@ -97,7 +101,7 @@ pub fn import_file(
     let key = file_key(path, &how)?;
     let (mut session, status) = match store.begin_import(&key, &file, format.name())? {
         ImportStart::Done(rec) => {
-            let mut s = summary(&file, format, ImportStatus::AlreadyImported, rec.counts, rec.issues, opts);
+            let mut s = summary(&file, format, ImportStatus::AlreadyImported, rec, opts);
             s.seconds = started.elapsed().as_secs_f64();
             return Ok(s);
         }
@@ -143,17 +147,19 @@ pub fn import_file(
     let parse_result = parser.join().expect("parser thread panicked");
     result?;
     let last = w.last;
+    let cut = parse_result.is_err();
     if let Err(e) = parse_result {
         // A read error mid-file (a truncated or corrupt gzip stream): what
         // came before is kept, the break is reported as an issue at the line
-        // after the last row read.
+        // after the last row read, and the import is recorded as cut.
+        tracing::warn!(file = %file, "input ends abruptly: {e}");
         session.skip(last + 1, &format!("input ends abruptly: {e}"))?;
     } else if let Some(e) = w.sniff.verdict(format, path) {
         return Err(e);
     }
     progress(total, total);
-    let rec = session.finish(last)?;
-    let mut s = summary(&file, format, status, rec.counts, rec.issues, opts);
+    let rec = if cut { session.finish_cut(last)? } else { session.finish(last)? };
+    let mut s = summary(&file, format, status, rec, opts);
     s.seconds = started.elapsed().as_secs_f64();
     tracing::info!(file = %file, rows = s.rows_read, imported = s.imported, skipped = s.skipped, seconds = s.seconds, "import finished");
     Ok(s)
@@ -163,10 +169,11 @@ fn summary(
     file: &str,
     format: Format,
     status: ImportStatus,
-    c: encore_store::ImportCounts,
-    mut issues: Vec<RowIssue>,
+    rec: encore_store::ImportRecord,
     opts: &ImportOptions,
 ) -> ImportSummary {
+    let c = rec.counts;
+    let mut issues = rec.issues;
     issues.truncate(opts.max_issues);
     ImportSummary {
         file: file.to_string(),
@@ -178,6 +185,7 @@ fn summary(
         skipped: c.skipped,
         ignored: c.ignored,
         errors: issues,
+        cut: rec.status == "cut",
         seconds: 0.0,
     }
 }

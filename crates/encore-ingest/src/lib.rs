@@ -36,6 +36,6 @@ mod import;
 mod input;
 
 pub use error::{Error, Result};
-pub use formats::{Format, Item, ParseOptions, Parsed};
+pub use formats::{Format, Item, ParseOptions, Parsed, MAX_ROW};
 pub use import::{import_file, ImportOptions, ImportStatus, ImportSummary, Progress};
 pub use input::{file_key, open_input};

@@ -58,7 +58,8 @@ pub struct ImportRecord {
     pub path: String,
     /// The format name.
     pub format: String,
-    /// `"partial"` or `"done"`.
+    /// `"partial"`, `"done"`, or `"cut"` (done, but the input ended
+    /// abruptly: a truncated or corrupt compressed stream).
     pub status: String,
     /// Lines committed so far.
     pub lines_done: u64,
@@ -111,7 +112,7 @@ impl Store {
             .query_row("SELECT id, status FROM imports WHERE key = ?1", [key], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         if let Some((id, status)) = &existing {
-            if status == "done" {
+            if status == "done" || status == "cut" {
                 return Ok(ImportStart::Done(self.import_record(*id)?));
             }
         }
@@ -200,6 +201,16 @@ impl ImportSession<'_> {
 
     /// Writes one valid record.
     pub fn write(&mut self, rec: &Record) -> Result<()> {
+        // A rejected record is not counted here: the caller counts it as
+        // skipped (ImportSession::skip), once.
+        if let Record::Listen { ts, .. } = rec {
+            encore_types::check_listen_time(*ts, now()).map_err(crate::Error::Rejected)?;
+        }
+        if let Record::ArtistCount { artist, .. } = rec {
+            if encore_types::normalize_name(&artist.name).is_empty() && artist.mbid.is_none() {
+                return Err(crate::Error::Rejected("artist has neither name nor id".into()));
+            }
+        }
         self.counts.rows_read += 1;
         let conn = &self.store.conn;
         let cat = &mut self.catalog;
@@ -287,8 +298,19 @@ impl ImportSession<'_> {
     }
 
     /// Commits the rest and marks the import done.
-    pub fn finish(mut self, lines_done: u64) -> Result<ImportRecord> {
-        self.save_progress(lines_done, "done")?;
+    pub fn finish(self, lines_done: u64) -> Result<ImportRecord> {
+        self.end(lines_done, "done")
+    }
+
+    /// Like [`ImportSession::finish`] for an input that ended abruptly:
+    /// what was read is kept and the import is not run again, but its
+    /// record says `"cut"` so every later summary still reports it.
+    pub fn finish_cut(self, lines_done: u64) -> Result<ImportRecord> {
+        self.end(lines_done, "cut")
+    }
+
+    fn end(mut self, lines_done: u64, status: &str) -> Result<ImportRecord> {
+        self.save_progress(lines_done, status)?;
         self.store.conn.execute_batch("COMMIT")?;
         self.in_tx = false;
         self.store.import_record(self.id)
@@ -301,7 +323,7 @@ impl ImportSession<'_> {
             .conn
             .prepare_cached(
                 "UPDATE imports SET status = ?2, lines_done = ?3, rows_read = ?4, imported = ?5, duplicates = ?6,
-               skipped = ?7, ignored = ?8, finished_at = CASE WHEN ?2 = 'done' THEN ?9 END WHERE id = ?1",
+               skipped = ?7, ignored = ?8, finished_at = CASE WHEN ?2 IN ('done', 'cut') THEN ?9 END WHERE id = ?1",
             )?
             .execute(params![
                 self.id,

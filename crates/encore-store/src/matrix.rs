@@ -248,7 +248,7 @@ impl Store {
             skipped_listens: count(self, &format!("SELECT count(*) FROM listens WHERE {}", skip_sql()))?,
             song_count_rows: count(self, "SELECT count(*) FROM song_counts")?,
             artist_count_rows: count(self, "SELECT count(*) FROM artist_counts")?,
-            imports: count(self, "SELECT count(*) FROM imports WHERE status = 'done'")?,
+            imports: count(self, "SELECT count(*) FROM imports WHERE status IN ('done', 'cut')")?,
             songs_matrix: MatrixStats::of(&self.interactions()?),
             artists_matrix: MatrixStats::of(&self.artist_interactions()?),
         })

@@ -14,7 +14,7 @@ enum Ev {
 
 fn ev() -> impl Strategy<Value = Ev> {
     prop_oneof![
-        3 => (0u8..6, 0u8..8, 0i64..50, proptest::option::of(0u32..60_000), proptest::option::of(any::<bool>()))
+        3 => (0u8..6, 0u8..8, 1i64..50, proptest::option::of(0u32..60_000), proptest::option::of(any::<bool>()))
             .prop_map(|(user, song, ts, ms, skipped)| Ev::Listen { user, song, ts, ms, skipped }),
         1 => (0u8..6, 0u8..8, 1u32..20).prop_map(|(user, song, plays)| Ev::Count { user, song, plays }),
     ]

@@ -25,4 +25,6 @@ mod records;
 pub use artifact::{ArtifactHeader, HeaderError, ARTIFACT_MAGIC};
 pub use interactions::{Interactions, InteractionsBuilder, Row};
 pub use normalize::{normalize_name, song_key};
-pub use records::{ArtistRef, CatalogSong, Document, Record, TrackRef, SHORT_PLAY_MS};
+pub use records::{
+    check_listen_time, ArtistRef, CatalogSong, Document, Record, TrackRef, LISTEN_CLOCK_SLACK, SHORT_PLAY_MS,
+};

@@ -100,3 +100,35 @@ pub struct Document {
     /// Publication date as given.
     pub published: Option<String>,
 }
+
+/// Latest a listen may lie ahead of the clock, seconds (clock skew between
+/// a player and the server).
+pub const LISTEN_CLOCK_SLACK: i64 = 86_400;
+
+/// The one rule for a listen's time, for imports and the HTTP API alike:
+/// Unix seconds after 1970-01-01 and at most a day after `now`. `Err`
+/// says why not.
+pub fn check_listen_time(ts: i64, now: i64) -> Result<(), String> {
+    if ts <= 0 {
+        return Err(format!("timestamp {ts} is not after 1970-01-01 (Unix seconds)"));
+    }
+    if ts > now.saturating_add(LISTEN_CLOCK_SLACK) {
+        return Err(format!("timestamp {ts} is in the future (more than a day after now, {now})"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod listen_time_tests {
+    use super::*;
+
+    #[test]
+    fn one_rule_for_listen_times() {
+        let now = 1_764_400_000;
+        assert!(check_listen_time(1, now).is_ok());
+        assert!(check_listen_time(now + LISTEN_CLOCK_SLACK, now).is_ok());
+        for bad in [0, -1, i64::MIN, i64::MAX, now + LISTEN_CLOCK_SLACK + 1, 32_503_680_000 /* year 3000 */] {
+            assert!(check_listen_time(bad, now).is_err(), "{bad}");
+        }
+    }
+}

@@ -7,11 +7,14 @@
 //! RFC 3339) is one listen event, and its `count`, if any, must be 1; a row
 //! without one is an aggregate play count (`count`, default 1).
 
-use std::io::{self, BufRead};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io::{self, BufRead, Read};
+use std::rc::Rc;
 
 use encore_types::{ArtistRef, Record, TrackRef};
 
-use super::{mbid, rfc3339, spotify_uri, utf8, Item, ParseOptions, Parsed};
+use super::{mbid, rfc3339, spotify_uri, utf8, Item, ParseOptions, Parsed, MAX_ROW};
 
 pub(super) const USER: &[&str] = &["user", "user_id", "userid", "user_name", "username"];
 pub(super) const ITEM: &[&str] = &["item", "item_id", "song", "song_id", "track", "track_id", "track_name", "title"];
@@ -29,10 +32,34 @@ pub(super) fn parse(
     emit: &mut dyn FnMut(Item) -> bool,
     opts: &ParseOptions,
 ) -> io::Result<()> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(input);
+    let capped = Capped::new(input, MAX_ROW);
+    let over_long = capped.over_long.clone();
+    // Records end at '\n' only (a "\r\n" leaves a '\r' that trimming drops):
+    // with the csv crate's default, a bare '\r' would start a second record
+    // on the same line, and the line is the ordinal a resume skips by.
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_reader(capped);
     let mut rec = csv::ByteRecord::new();
+    // True (once) when the record starting at `line` was cut at MAX_ROW.
+    let cut = |line: u64| -> bool {
+        let mut q = over_long.borrow_mut();
+        while q.front().is_some_and(|&l| l < line) {
+            q.pop_front();
+        }
+        q.front() == Some(&line) && q.pop_front().is_some()
+    };
     let header = match rdr.read_byte_record(&mut rec) {
         Ok(false) => return Ok(()),
+        Ok(true) if cut(1) => {
+            if skip < 1 {
+                let reason = format!("header longer than {MAX_ROW} bytes");
+                emit(Item { ordinal: 1, line: 1, parsed: Parsed::Malformed(reason) });
+            }
+            return Ok(());
+        }
         Ok(true) => rec
             .iter()
             .map(|c| String::from_utf8_lossy(c).trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
@@ -67,6 +94,15 @@ pub(super) fn parse(
             }
         }
         let line = rec.position().map_or(0, |p| p.line());
+        if cut(line) {
+            if line > skip {
+                let reason = format!("row longer than {MAX_ROW} bytes: skipped unread");
+                if !emit(Item { ordinal: line, line, parsed: Parsed::Malformed(reason) }) {
+                    return Ok(());
+                }
+            }
+            continue;
+        }
         if line <= skip || rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
             continue;
         }
@@ -139,5 +175,100 @@ fn to_io(e: csv::Error) -> io::Error {
     match e.into_kind() {
         csv::ErrorKind::Io(e) => e,
         other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// Passes CSV bytes through, but never a record over `cap` bytes: once a
+/// record (quoted line breaks included) grows past it, the quote is closed,
+/// the record ended, the rest of its physical line dropped, and the line
+/// the record started on noted in `over_long`. The csv crate would
+/// otherwise grow one record to the size of the input (1 GiB of NUL bytes,
+/// or an unterminated quote). Line numbers stay those of the input.
+struct Capped<R> {
+    inner: R,
+    cap: usize,
+    in_quote: bool,
+    record_len: usize,
+    line: u64,
+    record_line: u64,
+    dropping: bool,
+    pending: &'static [u8],
+    over_long: Rc<RefCell<VecDeque<u64>>>,
+}
+
+impl<R: BufRead> Capped<R> {
+    fn new(inner: R, cap: usize) -> Capped<R> {
+        Capped {
+            inner,
+            cap,
+            in_quote: false,
+            record_len: 0,
+            line: 1,
+            record_line: 1,
+            dropping: false,
+            pending: b"",
+            over_long: Rc::default(),
+        }
+    }
+}
+
+impl<R: BufRead> Read for Capped<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if !self.pending.is_empty() {
+                let n = self.pending.len().min(out.len());
+                out[..n].copy_from_slice(&self.pending[..n]);
+                self.pending = &self.pending[n..];
+                return Ok(n);
+            }
+            let avail = self.inner.fill_buf()?;
+            if avail.is_empty() || out.is_empty() {
+                return Ok(0);
+            }
+            if self.dropping {
+                // The record was already ended; its line break only
+                // brings the line count up to the input's.
+                match memchr::memchr(b'\n', avail) {
+                    Some(i) => {
+                        self.inner.consume(i + 1);
+                        self.dropping = false;
+                        self.in_quote = false;
+                        self.line += 1;
+                        self.record_len = 0;
+                        self.record_line = self.line;
+                    }
+                    None => {
+                        let n = avail.len();
+                        self.inner.consume(n);
+                    }
+                }
+                continue;
+            }
+            let mut written = 0;
+            for &b in avail.iter().take(out.len()) {
+                out[written] = b;
+                written += 1;
+                self.record_len += 1;
+                match b {
+                    b'"' => self.in_quote = !self.in_quote,
+                    b'\n' => {
+                        self.line += 1;
+                        if !self.in_quote {
+                            self.record_len = 0;
+                            self.record_line = self.line;
+                        }
+                    }
+                    _ => {}
+                }
+                if self.record_len > self.cap {
+                    self.over_long.borrow_mut().push_back(self.record_line);
+                    self.dropping = true;
+                    self.pending = if self.in_quote { b"\"\n" } else { b"\n" };
+                    break;
+                }
+            }
+            self.inner.consume(written);
+            return Ok(written);
+        }
     }
 }

@@ -16,7 +16,7 @@ use super::{for_each_line, mbid, rfc3339, spotify_uri, utf8, Item, ParseOptions,
 type Row = std::result::Result<Parsed, String>;
 
 /// An element larger than this is reported and skipped.
-const MAX_ELEMENT: usize = 1 << 20;
+const MAX_ELEMENT: usize = super::MAX_ROW;
 
 pub(super) fn parse(
     mut input: Box<dyn BufRead + Send>,
@@ -42,10 +42,7 @@ pub(super) fn parse(
     if first == b'[' {
         return scan_array(input, skip, emit, row);
     }
-    for_each_line(input, skip, |line, bytes| {
-        let parsed = row(bytes).unwrap_or_else(Parsed::Malformed);
-        emit(Item { ordinal: line, line, parsed })
-    })
+    for_each_line(input, skip, emit, |bytes| row(bytes).unwrap_or_else(Parsed::Malformed))
 }
 
 /// Splits a top-level JSON array into its elements.

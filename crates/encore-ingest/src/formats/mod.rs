@@ -118,6 +118,14 @@ impl Format {
         skip: u64,
         emit: &mut dyn FnMut(Item) -> bool,
     ) -> io::Result<()> {
+        // Reasons quote the input; a 1 MiB field must not become a 4 MiB
+        // message (per row, in every summary).
+        let emit = &mut |mut item: Item| {
+            if let Parsed::Malformed(reason) = &mut item.parsed {
+                clip_reason(reason);
+            }
+            emit(item)
+        };
         match self {
             Format::Lastfm1k => tsv::parse(input, skip, emit, |f| tsv::lastfm_1k(f, opts)),
             Format::Lastfm360k => tsv::parse(input, skip, emit, |f| tsv::lastfm_360k(f, opts)),
@@ -162,37 +170,102 @@ impl Format {
     }
 }
 
+/// A row (a line, a CSV record, a JSON array element) longer than this is
+/// reported and skipped; it is never held in memory whole, so a gigabyte
+/// without a line break costs a megabyte.
+pub const MAX_ROW: usize = 1 << 20;
+
 /// Reads `input` line by line (without the line end and a leading byte-order
-/// mark) and hands non-blank lines above `skip` to `f`.
+/// mark) and hands non-blank lines above `skip` to `row`, then the result to
+/// `emit` (ordinal = line number). A line over [`MAX_ROW`] bytes is emitted
+/// as malformed without being parsed.
 pub(crate) fn for_each_line(
     mut input: impl BufRead,
     skip: u64,
-    mut f: impl FnMut(u64, &[u8]) -> bool,
+    emit: &mut dyn FnMut(Item) -> bool,
+    mut row: impl FnMut(&[u8]) -> Parsed,
 ) -> io::Result<()> {
     let mut buf = Vec::with_capacity(512);
     let mut line = 0u64;
     loop {
         buf.clear();
-        if input.read_until(b'\n', &mut buf)? == 0 {
+        let (read, too_long) = read_line_capped(&mut input, &mut buf, MAX_ROW)?;
+        if read == 0 {
             return Ok(());
         }
         line += 1;
         if line <= skip {
             continue;
         }
-        let mut s = &buf[..];
-        if line == 1 {
-            s = s.strip_prefix(b"\xef\xbb\xbf").unwrap_or(s);
-        }
-        while let [rest @ .., b'\n' | b'\r'] = s {
-            s = rest;
-        }
-        if s.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        if !f(line, s) {
+        let parsed = if too_long {
+            Parsed::Malformed(format!("line longer than {MAX_ROW} bytes: skipped unread"))
+        } else {
+            let mut s = &buf[..];
+            if line == 1 {
+                s = s.strip_prefix(b"\xef\xbb\xbf").unwrap_or(s);
+            }
+            while let [rest @ .., b'\n' | b'\r'] = s {
+                s = rest;
+            }
+            if s.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            row(s)
+        };
+        if !emit(Item { ordinal: line, line, parsed }) {
             return Ok(());
         }
+    }
+}
+
+/// Appends one line (with its `\n`) to `buf` unless it is longer than
+/// `cap`, in which case the rest of the line is read and dropped and `buf`
+/// is left empty. Returns the bytes consumed and whether the line was too
+/// long.
+fn read_line_capped(input: &mut impl BufRead, buf: &mut Vec<u8>, cap: usize) -> io::Result<(usize, bool)> {
+    let mut total = 0;
+    let mut over = false;
+    loop {
+        let avail = match input.fill_buf() {
+            Ok(a) => a,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if avail.is_empty() {
+            return Ok((total, over));
+        }
+        let (n, done) = match memchr::memchr(b'\n', avail) {
+            Some(i) => (i + 1, true),
+            None => (avail.len(), false),
+        };
+        if !over {
+            if buf.len() + n <= cap {
+                buf.extend_from_slice(&avail[..n]);
+            } else {
+                over = true;
+                buf.clear();
+            }
+        }
+        input.consume(n);
+        total += n;
+        if done {
+            return Ok((total, over));
+        }
+    }
+}
+
+/// Longest reason kept for a malformed row, in bytes.
+pub const MAX_REASON: usize = 300;
+
+fn clip_reason(reason: &mut String) {
+    if reason.len() > MAX_REASON {
+        let total = reason.len();
+        let mut cut = MAX_REASON;
+        while !reason.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        reason.truncate(cut);
+        reason.push_str(&format!("… ({total} bytes in all)"));
     }
 }
 
@@ -279,5 +352,48 @@ mod tests {
         assert_eq!(spotify_uri("spotify:track:abc").as_deref(), Some("spotify:track:abc"));
         assert_eq!(spotify_uri("spotify:episode:abc"), None);
         assert_eq!(rfc3339("2009-05-04T23:08:57Z").unwrap(), 1241478537);
+    }
+
+    fn items(format: Format, bytes: Vec<u8>) -> Vec<Item> {
+        let mut out = Vec::new();
+        format
+            .parse(Box::new(io::Cursor::new(bytes)), &ParseOptions::default(), 0, &mut |i| {
+                out.push(i);
+                true
+            })
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn an_over_long_line_is_reported_and_the_rest_read() {
+        let good = "u\t2009-05-04T23:08:57Z\t\tA\t\tB\n";
+        let mut bytes = good.as_bytes().to_vec();
+        bytes.extend(std::iter::repeat_n(0u8, 3 * MAX_ROW));
+        bytes.push(b'\n');
+        bytes.extend_from_slice(good.as_bytes());
+        let got = items(Format::Lastfm1k, bytes);
+        assert_eq!(got.len(), 3);
+        assert!(matches!(got[0].parsed, Parsed::Record(_)));
+        assert!(matches!(&got[1].parsed, Parsed::Malformed(r) if r.contains("longer than")), "{:?}", got[1]);
+        assert_eq!((got[1].line, got[2].line), (2, 3));
+        assert!(matches!(got[2].parsed, Parsed::Record(_)));
+    }
+
+    #[test]
+    fn an_over_long_csv_record_is_reported_and_the_rest_read() {
+        // NUL bytes without a line break, then an unterminated quote that
+        // would swallow the rest of the file: both cut at MAX_ROW.
+        let mut bytes = b"user,item,artist\nu,Song,Artist\n".to_vec();
+        bytes.extend(std::iter::repeat_n(0u8, 2 * MAX_ROW));
+        bytes.extend_from_slice(b"\nu,Two,Artist\nu,\"open quote");
+        bytes.extend(std::iter::repeat_n(b'x', 2 * MAX_ROW));
+        bytes.extend_from_slice(b"\nu,Three,Artist\n");
+        let got = items(Format::Csv, bytes);
+        let lines: Vec<(u64, bool)> = got.iter().map(|i| (i.line, matches!(i.parsed, Parsed::Record(_)))).collect();
+        assert_eq!(lines, vec![(2, true), (3, false), (4, true), (5, false), (6, true)], "{got:?}");
+        for bad in [&got[1], &got[3]] {
+            assert!(matches!(&bad.parsed, Parsed::Malformed(r) if r.contains("longer than")), "{bad:?}");
+        }
     }
 }

@@ -14,12 +14,9 @@ pub(super) fn parse(
     emit: &mut dyn FnMut(Item) -> bool,
     row: impl Fn(&[&str]) -> Row,
 ) -> io::Result<()> {
-    for_each_line(input, skip, |line, bytes| {
-        let parsed = match utf8(bytes) {
-            Err(reason) => Parsed::Malformed(reason),
-            Ok(text) => row(&text.split('\t').collect::<Vec<_>>()).unwrap_or_else(Parsed::Malformed),
-        };
-        emit(Item { ordinal: line, line, parsed })
+    for_each_line(input, skip, emit, |bytes| match utf8(bytes) {
+        Err(reason) => Parsed::Malformed(reason),
+        Ok(text) => row(&text.split('\t').collect::<Vec<_>>()).unwrap_or_else(Parsed::Malformed),
     })
 }
 
