@@ -36,6 +36,10 @@ pub struct AllArgs {
     /// Leave the audio network out (descriptors still count).
     #[arg(long)]
     pub no_audio_network: bool,
+    /// Model versions to keep per kind after publishing (older ones, unless
+    /// a kept release names them, are removed; see `encore gc`).
+    #[arg(long, default_value_t = encore_engine::DEFAULT_KEEP)]
+    pub keep: usize,
 }
 
 /// Hyperparameters of implicit ALS.
@@ -124,6 +128,8 @@ pub struct AllReport {
     pub release: String,
     pub manifest: encore_engine::Manifest,
     pub fusion: encore_rank::Fusion,
+    /// Old versions removed after publishing.
+    pub gc: encore_engine::GcReport,
     pub seconds: f64,
 }
 
@@ -181,10 +187,12 @@ pub fn train_all(data_dir: &Path, a: &AllArgs, print: bool) -> anyhow::Result<Al
     let manifest =
         encore_engine::Manifest { cf, text: text.map(|t| t.1), audio, fusion: Some(fusion_dir.display().to_string()) };
     let release = encore_engine::publish_release(&store, &manifest)?;
+    let gc = encore_engine::collect_garbage(&store, a.keep).map_err(|e| anyhow::anyhow!(e))?;
     let report = AllReport {
         release: release.display().to_string(),
         manifest,
         fusion,
+        gc,
         seconds: started.elapsed().as_secs_f64(),
     };
     if !print {

@@ -5,6 +5,7 @@ mod cmd_audio;
 mod cmd_demo;
 mod cmd_eval;
 mod cmd_factors;
+mod cmd_gc;
 mod cmd_gen;
 mod cmd_import;
 mod cmd_query;
@@ -76,6 +77,8 @@ enum Command {
     Text(cmd_text::Args),
     /// The raw-audio model: analyse audio files.
     Audio(cmd_audio::Args),
+    /// Remove old model versions (keeps the newest few and what they need).
+    Gc(cmd_gc::Args),
 }
 
 /// Dies quietly on a closed pipe (`encore stats | head`), as command-line
@@ -100,6 +103,7 @@ fn main() -> ExitCode {
     ui::init_tracing(cli.verbose);
     let result = match cli.command {
         Command::Import(a) => cmd_import::run(&cli.data_dir, a),
+        Command::Gc(a) => cmd_gc::run(&cli.data_dir, a),
         Command::Stats(a) => cmd_stats::run(&cli.data_dir, a),
         Command::Demo(a) => cmd_demo::run(&cli.data_dir, a),
         Command::Gen(a) => cmd_gen::run(a),

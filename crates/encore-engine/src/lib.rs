@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod audio;
+mod gc;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -29,6 +30,7 @@ use encore_types::{ArtifactHeader, Interactions};
 use serde::{Deserialize, Serialize};
 
 pub use audio::AudioEmbeddings;
+pub use gc::{collect_garbage, GcReport, DEFAULT_KEEP};
 
 /// Artifact kind of the fitted fusion weights.
 pub const FUSION_KIND: &str = "hybrid-fusion";
@@ -324,22 +326,67 @@ pub fn save_fusion(store: &Store, fusion: &Fusion) -> anyhow::Result<PathBuf> {
     Ok(w.commit()?)
 }
 
-/// Publishes a release naming one version of each model.
+/// Publishes a release naming one version of each model. The manifest
+/// keeps every path relative to the data directory (`models/<kind>/v…`),
+/// so a data directory still works when moved, copied or opened from
+/// another working directory.
 pub fn publish_release(store: &Store, manifest: &Manifest) -> anyhow::Result<PathBuf> {
+    let rel = |p: &String| -> anyhow::Result<String> {
+        artifact_tail(Path::new(p))
+            .map(|t| t.display().to_string())
+            .ok_or_else(|| anyhow::anyhow!("{p} is not a model version directory (models/<kind>/v…)"))
+    };
+    let manifest = Manifest {
+        cf: rel(&manifest.cf)?,
+        text: manifest.text.as_ref().map(rel).transpose()?,
+        audio: manifest.audio.as_ref().map(rel).transpose()?,
+        fusion: manifest.fusion.as_ref().map(rel).transpose()?,
+    };
     let w = store.artifacts(RELEASE_KIND)?.writer(ArtifactHeader::new(RELEASE_KIND, FORMAT_VERSION))?;
-    std::fs::write(w.path().join("manifest.json"), serde_json::to_vec_pretty(manifest)?)?;
+    std::fs::write(w.path().join("manifest.json"), serde_json::to_vec_pretty(&manifest)?)?;
     Ok(w.commit()?)
 }
 
+/// `models/<kind>/v…` at the end of `p`, whatever came before it (a
+/// relative or absolute data directory, or another machine's).
+fn artifact_tail(p: &Path) -> Option<PathBuf> {
+    let parts: Vec<&std::ffi::OsStr> = p.iter().collect();
+    let n = parts.len();
+    let version = parts.get(n.checked_sub(1)?)?.to_str()?;
+    let is_version = version.strip_prefix('v').is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+    (n >= 3 && parts[n - 3] == "models" && is_version).then(|| parts[n - 3..].iter().collect())
+}
+
+/// Where a manifest's model version lies in this data directory. Old
+/// manifests kept paths as typed at train time; only their
+/// `models/<kind>/v…` tail counts, so a copied data directory serves its
+/// own models, never the original's.
+fn resolve(store: &Store, p: &str) -> Result<PathBuf> {
+    let tail = artifact_tail(Path::new(p)).ok_or_else(|| {
+        EngineError::NotReady(format!(
+            "the release names {p:?}, which is not a model version; retrain with `encore train all`"
+        ))
+    })?;
+    let dir = store.dir().join(&tail);
+    if !dir.is_dir() {
+        return Err(EngineError::NotReady(format!(
+            "the release names {}, which this data directory lacks; retrain with `encore train all`",
+            tail.display()
+        )));
+    }
+    Ok(dir)
+}
+
 fn current(store: &Store, kind: &str) -> anyhow::Result<Option<String>> {
-    Ok(store.artifacts(kind)?.current()?.map(|(p, _)| p.display().to_string()))
+    Ok(store.artifacts(kind)?.current()?.and_then(|(p, _)| artifact_tail(&p)).map(|p| p.display().to_string()))
 }
 
 /// One loaded set of models.
 pub struct Models {
     /// The versions loaded.
     pub manifest: Manifest,
-    /// The release directory (None before the first `train all`).
+    /// The release, relative to the data directory (None before the first
+    /// `train all`).
     pub release: Option<String>,
     /// Collaborative filtering.
     pub cf: CfModel,
@@ -377,7 +424,15 @@ impl Models {
                     &std::fs::read(dir.join("manifest.json")).context("reading the release manifest")?,
                 )
                 .context("the release manifest")?;
-                (m, Some(dir.display().to_string()))
+                let rel =
+                    |p: &str| artifact_tail(Path::new(p)).map_or_else(|| p.to_string(), |t| t.display().to_string());
+                let m = Manifest {
+                    cf: rel(&m.cf),
+                    text: m.text.as_deref().map(rel),
+                    audio: m.audio.as_deref().map(rel),
+                    fusion: m.fusion.as_deref().map(rel),
+                };
+                (m, artifact_tail(&dir).map(|t| t.display().to_string()))
             }
             None => {
                 let cf = current(store, encore_cf::KIND)?.ok_or_else(|| {
@@ -395,17 +450,20 @@ impl Models {
                 (m, None)
             }
         };
-        let cf = CfModel::load(Path::new(&manifest.cf)).context("loading the CF model")?;
-        let text = manifest
-            .text
-            .as_ref()
-            .map(|p| TermModel::load(Path::new(p)))
-            .transpose()
-            .context("loading the text model")?;
-        let embeddings = manifest.audio.as_ref().map(|p| AudioEmbeddings::load(Path::new(p))).transpose()?;
+        let cf = CfModel::load(&resolve(store, &manifest.cf)?).context("loading the CF model")?;
+        let text = match &manifest.text {
+            Some(p) => Some(TermModel::load(&resolve(store, p)?).context("loading the text model")?),
+            None => None,
+        };
+        let embeddings = match &manifest.audio {
+            Some(p) => Some(AudioEmbeddings::load(&resolve(store, p)?)?),
+            None => None,
+        };
         let fusion = match &manifest.fusion {
-            Some(p) => serde_json::from_slice(&std::fs::read(Path::new(p).join("fusion.json")).context("fusion")?)
-                .context("fusion.json")?,
+            Some(p) => {
+                serde_json::from_slice(&std::fs::read(resolve(store, p)?.join("fusion.json")).context("fusion")?)
+                    .context("fusion.json")?
+            }
             None => Fusion::default(),
         };
         let m = store.interactions()?;
@@ -418,6 +476,13 @@ impl Models {
             Candidates::Ann => prepared.with_retrieval(&catalog, encore_rank::RetrievalConfig { ann_min: 2, ..cfg })?,
         };
         Ok(Models { manifest, release, cf, text, embeddings, fusion, catalog, prepared })
+    }
+
+    /// The version serving: `release/v…`, or `cf/v…` before the first
+    /// release (never a file-system path).
+    pub fn version(&self) -> String {
+        let v = self.release.as_deref().unwrap_or(&self.manifest.cf);
+        v.strip_prefix("models/").unwrap_or(v).to_string()
     }
 
     /// The ranker over these models.
@@ -549,7 +614,7 @@ impl Engine {
     /// Loads the newest release and swaps it in; returns its version.
     pub fn reload(&self) -> Result<String> {
         let models = self.with_store(|s| Models::load_with(s, self.candidates))?;
-        let v = models.release.clone().unwrap_or_else(|| models.manifest.cf.clone());
+        let v = models.version();
         *self.models.write().expect("models lock") = Arc::new(models);
         Ok(v)
     }
@@ -643,7 +708,7 @@ impl Engine {
             user: self.user(store, user)?,
             user_id: user,
             date,
-            model_version: m.release.clone().unwrap_or_else(|| m.manifest.cf.clone()),
+            model_version: m.version(),
             history_songs: history,
             pool: r.pool,
             items,
@@ -847,7 +912,7 @@ impl Engine {
         if events.len() > 10_000 {
             return Err(EngineError::BadRequest(format!("at most 10000 listens per request, got {}", events.len())));
         }
-        let horizon = now() + 86_400;
+        let now = now();
         self.with_store(|store| {
             let mut records = Vec::with_capacity(events.len());
             for (k, e) in events.iter().enumerate() {
@@ -855,9 +920,7 @@ impl Engine {
                 if e.user.trim().is_empty() || e.user.len() > 256 {
                     return Err(bad("user must be a non-empty name of at most 256 bytes".into()));
                 }
-                if e.timestamp <= 0 || e.timestamp > horizon {
-                    return Err(bad(format!("timestamp {} is not a Unix time up to now", e.timestamp)));
-                }
+                encore_types::check_listen_time(e.timestamp, now).map_err(bad)?;
                 if e.ms_played.is_some_and(|m| m > 86_400_000) {
                     return Err(bad("ms_played is more than a day".into()));
                 }
@@ -1018,9 +1081,17 @@ impl Engine {
             Ok((song_id, manifest))
         })?;
         let predicted = manifest.audio != m.manifest.audio;
-        let release = self.with_store(|store| Ok(publish_release(store, &manifest)?))?;
+        let release = self.with_store(|store| {
+            let release = publish_release(store, &manifest)?;
+            // Every registration publishes a release: keep the directory
+            // from growing without bound.
+            collect_garbage(store, DEFAULT_KEEP)?;
+            Ok(release)
+        })?;
         self.reload()?;
-        Ok(SongAdded { song_id, descriptors, predicted_vector: predicted, release: release.display().to_string() })
+        let release =
+            artifact_tail(&release).map_or_else(|| release.display().to_string(), |t| t.display().to_string());
+        Ok(SongAdded { song_id, descriptors, predicted_vector: predicted, release })
     }
 }
 
