@@ -92,6 +92,12 @@ fn decode_limited(path: &Path, seconds: Option<f64>) -> Result<Decoded> {
 }
 
 fn decode_unguarded(path: &Path, seconds: Option<f64>) -> Result<Decoded> {
+    // Opening a named pipe for reading waits for a writer, forever: look
+    // before opening.
+    let meta = std::fs::metadata(path).map_err(|e| fail(path, e.to_string()))?;
+    if !meta.is_file() {
+        return Err(fail(path, "not a regular file (a folder, named pipe, socket or device)"));
+    }
     let file = File::open(path).map_err(|e| fail(path, e.to_string()))?;
     if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
         return Err(fail(path, "empty file"));

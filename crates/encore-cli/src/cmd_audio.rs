@@ -133,19 +133,28 @@ pub struct ColdStartArgs {
 const AUDIO: &[&str] =
     &["wav", "flac", "mp3", "ogg", "oga", "m4a", "mp4", "aac", "opus", "aif", "aiff", "caf", "mka", "webm"];
 
+/// Audio files under `p`. Inside folders only regular files count (a named
+/// pipe would block the decoder); a path named on the command line is kept
+/// whatever it is, so that the report says why it was not analysed.
 fn walk(p: &Path, out: &mut Vec<PathBuf>) {
     if p.is_dir() {
         let mut entries: Vec<PathBuf> =
             std::fs::read_dir(p).map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
         entries.sort();
         for e in entries {
-            walk(&e, out);
+            if e.is_dir() {
+                walk(&e, out);
+            } else if e.is_file() && has_audio_extension(&e) {
+                out.push(e);
+            }
         }
-    } else if !p.exists()
-        || p.extension().and_then(|e| e.to_str()).is_some_and(|e| AUDIO.contains(&e.to_ascii_lowercase().as_str()))
-    {
+    } else if !p.exists() || has_audio_extension(p) || !p.is_file() {
         out.push(p.to_path_buf());
     }
+}
+
+fn has_audio_extension(p: &Path) -> bool {
+    p.extension().and_then(|e| e.to_str()).is_some_and(|e| AUDIO.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 #[derive(Debug, Serialize)]
