@@ -24,6 +24,16 @@ pub struct Args {
     /// Requests served at once (0: twice the cores); the rest wait.
     #[arg(long, default_value_t = 0)]
     pub concurrency: usize,
+    /// Longest a client may take to send a request's headers, and longest
+    /// an idle keep-alive connection stays open, seconds.
+    #[arg(long, default_value_t = 5)]
+    pub header_timeout: u64,
+    /// Longest a client may take to send a request's body, seconds.
+    #[arg(long, default_value_t = 10)]
+    pub body_timeout: u64,
+    /// Connections open at once; one more is closed at once.
+    #[arg(long, default_value_t = 512)]
+    pub max_connections: usize,
     /// Folder that audio files registered over HTTP must lie in.
     #[arg(long)]
     pub media_root: Option<std::path::PathBuf>,
@@ -42,6 +52,10 @@ impl Args {
 }
 
 /// The API key: given, or read from (or first written to) `DATA/api-key`.
+///
+/// A generated key is 32 bytes from the operating system's random
+/// generator, written with mode 0600 and never printed (only where it
+/// lies); a key file readable by others is narrowed to 0600 on start.
 fn api_key(data_dir: &Path, given: Option<String>) -> anyhow::Result<String> {
     if let Some(k) = given.filter(|k| !k.is_empty()) {
         return Ok(k);
@@ -49,33 +63,59 @@ fn api_key(data_dir: &Path, given: Option<String>) -> anyhow::Result<String> {
     let path = data_dir.join("api-key");
     if let Ok(k) = std::fs::read_to_string(&path) {
         if !k.trim().is_empty() {
+            private(&path)?;
             return Ok(k.trim().to_string());
         }
     }
-    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos();
-    let key = format!(
-        "{:016x}{:016x}",
-        xxhash_rust::xxh3::xxh3_64(&seed.to_le_bytes()),
-        xxhash_rust::xxh3::xxh3_64(format!("{seed}/{}", std::process::id()).as_bytes())
-    );
-    std::fs::write(&path, &key).with_context(|| path.display().to_string())?;
-    eprintln!("generated an API key for writes, kept in {}: {key}", path.display());
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("the OS random generator failed: {e}"))?;
+    let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    write_private(&path, key.as_bytes()).with_context(|| path.display().to_string())?;
+    eprintln!("generated an API key for writes; it is in {} (readable by you only)", path.display());
     Ok(key)
+}
+
+/// Creates (or replaces) `path` readable and writable by its owner only.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    private(path).map_err(std::io::Error::other)
+}
+
+/// Narrows `path` to mode 0600 where it is wider (unix only).
+fn private(path: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("narrowing {} to mode 0600", path.display()))?;
+            eprintln!("{} was readable by others (mode {mode:o}); narrowed to 0600", path.display());
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     let engine = encore_engine::Engine::open_with(data_dir, a.candidates).map_err(|e| anyhow::anyhow!(e))?;
-    let cfg = encore_server::Config {
-        bind: a.bind,
-        api_key: api_key(data_dir, a.api_key)?,
-        timeout: Duration::from_secs(a.timeout.max(1)),
-        concurrency: if a.concurrency == 0 {
-            2 * std::thread::available_parallelism().map_or(2, |n| n.get())
-        } else {
-            a.concurrency
-        },
-        media_root: a.media_root,
-    };
+    let mut cfg = encore_server::Config::new(&api_key(data_dir, a.api_key)?);
+    cfg.bind = a.bind;
+    cfg.timeout = Duration::from_secs(a.timeout.max(1));
+    if a.concurrency > 0 {
+        cfg.concurrency = a.concurrency;
+    }
+    cfg.media_root = a.media_root;
+    cfg.header_timeout = Duration::from_secs(a.header_timeout.max(1));
+    cfg.body_timeout = Duration::from_secs(a.body_timeout.max(1));
+    cfg.max_connections = a.max_connections.max(1);
     encore_server::serve(engine, cfg, |addr| {
         println!("listening on http://{addr}");
         let _ = std::io::stdout().flush();

@@ -4,10 +4,18 @@
 //! Every handler parses its own path and query parameters so that bad
 //! input gets a 400 with a message (not the framework's text), and every
 //! error goes through one [`ApiError`] → status mapping. Engine calls run
-//! on the blocking pool. Middleware: a body-size limit (413), a timeout
-//! (408), a concurrency limit, and a panic catcher as the last line of
-//! defence. Writes (`POST`) need the API key in `Authorization: Bearer …`
-//! or `X-Api-Key`.
+//! on the blocking pool.
+//!
+//! What keeps slow or hostile clients from starving the rest, outermost
+//! first: a cap on open connections (the one over it is closed at once);
+//! a header-read timeout, which also closes idle keep-alive connections;
+//! a gate that refuses writes without the API key before reading their
+//! body and reads the body of the rest within a body timeout (408) and a
+//! size limit (413) — outside the concurrency limit, so a slow body never
+//! holds a slot; a request timeout (408) that covers the wait for a slot;
+//! one concurrency limit shared by every route; a panic catcher as the
+//! last line of defence. Writes (`POST`) need the API key in
+//! `Authorization: Bearer …` or `X-Api-Key`, compared in constant time.
 #![deny(missing_docs)]
 
 mod metrics;
@@ -49,6 +57,31 @@ pub struct Config {
     /// Audio files registered with `POST /v1/songs` must lie under this
     /// folder (registration is refused without one).
     pub media_root: Option<std::path::PathBuf>,
+    /// Longest a client may take to send a request's headers, and longest
+    /// a keep-alive connection may sit idle.
+    pub header_timeout: Duration,
+    /// Longest a client may take to send a request's body.
+    pub body_timeout: Duration,
+    /// Connections open at once; one more is closed as soon as accepted.
+    pub max_connections: usize,
+}
+
+impl Config {
+    /// The defaults: loopback port 8080, 10 s per request, 5 s for headers
+    /// and for idling, 10 s for a body, 512 connections, 2 × cores
+    /// requests at once.
+    pub fn new(api_key: &str) -> Config {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            api_key: api_key.to_string(),
+            timeout: Duration::from_secs(10),
+            concurrency: 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
+            media_root: None,
+            header_timeout: Duration::from_secs(5),
+            body_timeout: Duration::from_secs(10),
+            max_connections: 512,
+        }
+    }
 }
 
 /// Errors a request can end in; [`IntoResponse`] maps each to its status.
@@ -60,6 +93,12 @@ pub enum ApiError {
     /// 401.
     #[error("{0}")]
     Unauthorized(String),
+    /// 408: the client was too slow.
+    #[error("{0}")]
+    Timeout(String),
+    /// 413.
+    #[error("{0}")]
+    TooLarge(String),
     /// 404.
     #[error("{0}")]
     NotFound(String),
@@ -87,6 +126,8 @@ impl IntoResponse for ApiError {
         let status = match &self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -107,6 +148,7 @@ pub struct AppState {
     api_key: Arc<str>,
     metrics: Arc<Metrics>,
     media_root: Option<Arc<std::path::Path>>,
+    body_timeout: Duration,
 }
 
 impl AppState {
@@ -117,7 +159,14 @@ impl AppState {
             api_key: api_key.into(),
             metrics: Arc::new(Metrics::default()),
             media_root: media_root.and_then(|p| std::fs::canonicalize(p).ok()).map(Arc::from),
+            body_timeout: Duration::from_secs(10),
         }
+    }
+
+    /// The same with another body timeout.
+    pub fn with_body_timeout(mut self, t: Duration) -> AppState {
+        self.body_timeout = t;
+        self
     }
 }
 
@@ -202,7 +251,9 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()));
     match given {
-        Some(k) if k == &*state.api_key => Ok(()),
+        // Constant time: how long a wrong key takes says nothing of how
+        // much of it was right.
+        Some(k) if constant_time_eq::constant_time_eq(k.as_bytes(), state.api_key.as_bytes()) => Ok(()),
         Some(_) => Err(ApiError::Unauthorized("wrong API key".into())),
         None => Err(ApiError::Unauthorized("writes need the API key (Authorization: Bearer KEY)".into())),
     }
@@ -335,8 +386,11 @@ async fn song_spectrogram(State(s): State<AppState>, Path(song): Path<String>) -
             })
             .map_err(ApiError::from)?;
         let path = e.data_dir().join(path);
-        let d = encore_audio::decode_head(&path, 30.0)
-            .map_err(|err| ApiError::NotFound(format!("song {song}: its audio cannot be read: {err}")))?;
+        // The reason names the file; it goes to the log, not to the client.
+        let d = encore_audio::decode_head(&path, 30.0).map_err(|err| {
+            tracing::warn!("song {song}: {err}");
+            ApiError::NotFound(format!("song {song}: its audio file cannot be read"))
+        })?;
         Ok(encore_audio::spectrogram_png(&d.samples, 64, 1300))
     })
     .await?;
@@ -634,19 +688,58 @@ async fn readyz(State(s): State<AppState>) -> ApiResult<serde_json::Value> {
     let m = s.engine.models();
     Ok(Json(json!({
         "ready": true,
-        "model_version": m.release.clone().unwrap_or_else(|| m.manifest.cf.clone()),
+        "model_version": m.version(),
         "songs": m.catalog.len(),
     })))
 }
 
 async fn metrics_text(State(s): State<AppState>) -> impl IntoResponse {
     let m = s.engine.models();
-    let version = m.release.clone().unwrap_or_else(|| m.manifest.cf.clone());
+    let version = m.version();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render(&version))
 }
 
 async fn not_found() -> ApiError {
     ApiError::NotFound("no such route; see /openapi.json".into())
+}
+
+/// Writes: the key is checked before the body is read, and the body is read
+/// whole, within the body timeout and the size limit, before the request
+/// takes a concurrency slot.
+async fn gate(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    if matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD) {
+        return next.run(req).await;
+    }
+    if let Err(e) = authorize(&s, req.headers()) {
+        return e.into_response();
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match tokio::time::timeout(s.body_timeout, axum::body::to_bytes(body, MAX_BODY)).await {
+        Err(_) => {
+            let secs = s.body_timeout.as_secs_f64();
+            return ApiError::Timeout(format!("the request body did not arrive within {secs} s")).into_response();
+        }
+        Ok(Err(e)) => {
+            let too_large = std::error::Error::source(&e).is_some_and(|c| c.is::<http_body_util::LengthLimitError>())
+                || e.to_string().contains("length limit");
+            return if too_large {
+                ApiError::TooLarge(format!("request bodies are at most {MAX_BODY} bytes")).into_response()
+            } else {
+                ApiError::BadRequest(format!("the request body could not be read: {e}")).into_response()
+            };
+        }
+        Ok(Ok(b)) => b,
+    };
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
+}
+
+/// At most as many requests run as the semaphore has permits; the others
+/// wait here (within the request timeout).
+async fn limit(State(slots): State<Arc<tokio::sync::Semaphore>>, req: Request, next: Next) -> Response {
+    match slots.acquire().await {
+        Ok(_permit) => next.run(req).await,
+        Err(_) => ApiError::Internal("the request limiter is closed".into()).into_response(),
+    }
 }
 
 async fn track(State(s): State<AppState>, req: Request, next: Next) -> Response {
@@ -661,6 +754,11 @@ async fn track(State(s): State<AppState>, req: Request, next: Next) -> Response 
 /// The application: every route with its middleware.
 pub fn router(state: AppState, timeout: Duration, concurrency: usize) -> Router {
     use tower::ServiceBuilder;
+    // One semaphore for every route (`Router::layer` wraps each route on its
+    // own), taken inside the request, after the gate: tower's
+    // ConcurrencyLimit takes its permit in `poll_ready`, which the
+    // middleware above forwards, so a slow body would hold a slot.
+    let slots = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     Router::new()
         .route("/", get(|| async { Html(include_str!("../web/index.html")) }))
         .route("/healthz", get(|| async { "ok" }))
@@ -682,14 +780,15 @@ pub fn router(state: AppState, timeout: Duration, concurrency: usize) -> Router 
         .route("/v1/songs", post(post_song))
         .route("/v1/admin/reload", post(reload))
         .fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), track))
         .layer(
             ServiceBuilder::new()
+                .layer(axum::middleware::from_fn_with_state(state.clone(), track))
+                .layer(axum::middleware::from_fn_with_state(state.clone(), gate))
                 .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
                     ApiError::Internal("the request handler panicked".into()).into_response()
                 }))
                 .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
-                .layer(tower::limit::ConcurrencyLimitLayer::new(concurrency)),
+                .layer(axum::middleware::from_fn_with_state(slots, limit)),
         )
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
@@ -701,13 +800,60 @@ pub fn serve(engine: Engine, cfg: Config, ready: impl FnOnce(SocketAddr)) -> any
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
         ready(listener.local_addr()?);
-        let state = AppState::new(Arc::new(engine), &cfg.api_key, cfg.media_root.as_deref());
+        let state = AppState::new(Arc::new(engine), &cfg.api_key, cfg.media_root.as_deref())
+            .with_body_timeout(cfg.body_timeout);
         let app = router(state, cfg.timeout, cfg.concurrency);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
-        Ok(())
+        accept_loop(listener, app, &cfg).await
     })
+}
+
+/// Accepts connections until Ctrl-C, at most `cfg.max_connections` at
+/// once, each served by hyper with the header-read timeout (which hyper
+/// also applies while a keep-alive connection waits for its next request).
+async fn accept_loop(listener: tokio::net::TcpListener, app: Router, cfg: &Config) -> anyhow::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let open = Arc::new(tokio::sync::Semaphore::new(cfg.max_connections.max(1)));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let shutdown = tokio::signal::ctrl_c();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, go on.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let Ok(permit) = open.clone().try_acquire_owned() else {
+            tracing::warn!("{} connections open: closing a new one", cfg.max_connections);
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let svc = hyper_util::service::TowerToHyperService::new(app.clone());
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder.timer(TokioTimer::new()).header_read_timeout(cfg.header_timeout);
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let conn = builder.serve_connection(TokioIo::new(stream), svc);
+            tokio::pin!(conn);
+            tokio::select! {
+                r = conn.as_mut() => if let Err(e) = r { tracing::debug!("connection ended: {e}") },
+                _ = stop.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+    }
+    let _ = stop_tx.send(true);
+    // Let in-flight requests finish, as axum::serve's graceful shutdown did.
+    let _ = tokio::time::timeout(cfg.timeout, open.acquire_many(cfg.max_connections.max(1) as u32)).await;
+    Ok(())
 }

@@ -3,13 +3,47 @@
 use serde_json::{json, Value};
 
 fn param(name: &str, place: &str, kind: &str, desc: &str) -> Value {
-    json!({ "name": name, "in": place, "required": place == "path", "schema": { "type": kind }, "description": desc })
+    let schema = match kind {
+        "integer" => json!({ "type": "integer", "format": "int64" }),
+        other => json!({ "type": other }),
+    };
+    with_schema(name, place, schema, desc)
+}
+
+fn with_schema(name: &str, place: &str, schema: Value, desc: &str) -> Value {
+    json!({ "name": name, "in": place, "required": place == "path", "schema": schema, "description": desc })
+}
+
+/// The error body every 4xx and 5xx carries.
+fn error_body() -> Value {
+    json!({ "application/json": { "schema": { "type": "object", "required": ["error", "status"],
+        "properties": { "error": { "type": "string" }, "status": { "type": "integer" } } } } })
+}
+
+fn listen_event() -> Value {
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["user", "timestamp"],
+        "properties": {
+            "user": { "type": "string", "minLength": 1, "maxLength": 256, "description": "the listener's name (created if new)" },
+            "song_id": { "type": "integer", "format": "int64", "description": "the song's id, or give artist and title" },
+            "artist": { "type": "string", "maxLength": 1024 },
+            "title": { "type": "string", "maxLength": 1024 },
+            "timestamp": { "type": "integer", "format": "int64", "minimum": 1,
+                           "description": "Unix seconds, at most a day ahead of the server's clock (the same rule as imports)" },
+            "ms_played": { "type": "integer", "minimum": 0, "maximum": 86400000 },
+            "skipped": { "type": "boolean" }
+        }
+    })
 }
 
 fn get(summary: &str, params: Vec<Value>) -> Value {
     json!({ "get": { "summary": summary, "parameters": params, "responses": {
-        "200": { "description": "OK" }, "400": { "description": "bad parameter, with a message" },
-        "404": { "description": "unknown id, with a message" } } } })
+        "200": { "description": "OK" }, "400": { "description": "bad parameter, with a message", "content": error_body() },
+        "404": { "description": "unknown id, with a message", "content": error_body() },
+        "408": { "description": "the request took longer than the server's timeout", "content": error_body() },
+        "503": { "description": "no trained model yet", "content": error_body() } } } })
 }
 
 fn png(summary: &str, params: Vec<Value>) -> Value {
@@ -22,7 +56,7 @@ fn png(summary: &str, params: Vec<Value>) -> Value {
 /// The spec.
 pub fn spec() -> Value {
     let id = |what: &str| param("id", "path", "integer", what);
-    let n = param("n", "query", "integer", "how many (1–500)");
+    let n = with_schema("n", "query", json!({ "type": "integer", "minimum": 1, "maximum": 500 }), "how many (1–500)");
     let mut rec_params = vec![
         id("user id"),
         n.clone(),
@@ -35,19 +69,56 @@ pub fn spec() -> Value {
         }
     }
     rec_params.push(param("key", "query", "string", "C … B or 0–11"));
-    rec_params.push(param("mode", "query", "string", "major or minor"));
-    rec_params.push(param("exclude_played_days", "query", "integer", "only leave out songs played within these days"));
-    rec_params.push(param("max_per_artist", "query", "integer", "at most this many songs per artist"));
-    let write = |summary: &str| {
-        json!({ "post": { "summary": summary, "security": [{ "apiKey": [] }],
-        "responses": { "200": { "description": "OK" }, "400": { "description": "malformed body" },
-        "401": { "description": "missing or wrong API key" }, "413": { "description": "body over 1 MiB" } } } })
+    rec_params.push(with_schema(
+        "mode",
+        "query",
+        json!({ "type": "string", "enum": ["major", "minor"] }),
+        "major or minor",
+    ));
+    rec_params.push(with_schema(
+        "exclude_played_days",
+        "query",
+        json!({ "type": "integer", "minimum": 0, "maximum": 4294967295u64 }),
+        "only leave out songs played within these days",
+    ));
+    rec_params.push(with_schema(
+        "max_per_artist",
+        "query",
+        json!({ "type": "integer", "minimum": 1, "maximum": 500 }),
+        "at most this many songs per artist",
+    ));
+    let write = |summary: &str, body: Option<(Value, Value)>| {
+        let mut op = json!({ "summary": summary, "security": [{ "apiKey": [] }],
+        "responses": { "200": { "description": "OK" },
+        "400": { "description": "malformed body, with a message", "content": error_body() },
+        "401": { "description": "missing or wrong API key (checked before the body is read)", "content": error_body() },
+        "404": { "description": "a named song does not exist", "content": error_body() },
+        "408": { "description": "the body did not arrive within the body timeout", "content": error_body() },
+        "413": { "description": "body over 1 MiB", "content": error_body() },
+        "503": { "description": "no trained model yet", "content": error_body() } } });
+        if let Some((schema, example)) = body {
+            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": schema, "example": example } } });
+        }
+        json!({ "post": op })
     };
+    let listens = json!({ "oneOf": [listen_event(), { "type": "array", "minItems": 1, "maxItems": 10000, "items": listen_event() }] });
+    let song = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["artist", "title", "path"],
+        "properties": {
+            "artist": { "type": "string", "minLength": 1, "maxLength": 1024 },
+            "title": { "type": "string", "minLength": 1, "maxLength": 1024 },
+            "path": { "type": "string", "minLength": 1, "maxLength": 4096, "description": "relative to the media root, or absolute inside it" },
+            "genre": { "type": "string", "maxLength": 256 }
+        }
+    });
     json!({
         "openapi": "3.0.3",
         "info": { "title": "Encore", "version": env!("CARGO_PKG_VERSION"),
                   "description": "Music recommendations from listening logs, text and audio." },
         "components": { "securitySchemes": { "apiKey": { "type": "http", "scheme": "bearer" } } },
+        "security": [],
         "paths": {
             "/healthz": get("liveness", vec![]),
             "/readyz": get("readiness and model version", vec![]),
@@ -60,17 +131,17 @@ pub fn spec() -> Value {
             "/v1/users/{id}/similar": get("users with similar taste", vec![id("user id"), n.clone()]),
             "/v1/songs/{id}": get("metadata, audio descriptors, top terms", vec![id("song id")]),
             "/v1/songs/{id}/similar": get("similar songs", vec![id("song id"), n.clone(),
-                param("by", "query", "string", "cf, audio, text or hybrid")]),
+                with_schema("by", "query", json!({ "type": "string", "enum": ["cf", "audio", "text", "hybrid"] }), "cf, audio, text or hybrid")]),
             "/v1/songs/{id}/spectrogram.png": png("log-mel spectrogram (PNG) of the first 30 s of the song's audio", vec![id("song id")]),
             "/v1/artists/{id}/similar": get("similar and co-mentioned artists", vec![id("artist id"), n.clone()]),
             "/v1/search": get(
                 "description search: results, plus known_terms and unknown_terms (query words the text model has never seen)",
-                vec![param("q", "query", "string", "e.g. summery nostalgic"), n],
+                vec![with_schema("q", "query", json!({ "type": "string", "minLength": 1, "maxLength": 500 }), "e.g. summery nostalgic"), n],
             ),
             "/v1/map": get("2-D map of the song vectors with genres", vec![]),
-            "/v1/listens": write("store listen events (one object or an array); folded in at the next request"),
-            "/v1/songs": write("register a song: {artist, title, path (inside the media root), genre?}; analysed, embedded by the audio network, recommendable at once"),
-            "/v1/admin/reload": write("swap in the newest trained release"),
+            "/v1/listens": write("store listen events (one object or an array of up to 10,000); folded in at the next request", Some((listens, json!({ "user": "ana", "artist": "Björk", "title": "Jóga", "timestamp": 1764400000, "ms_played": 305000 })))),
+            "/v1/songs": write("register a song: {artist, title, path (inside the media root), genre?}; analysed, embedded by the audio network, recommendable at once", Some((song, json!({ "artist": "Ana", "title": "First Song", "path": "first-song.wav", "genre": "folk" })))),
+            "/v1/admin/reload": write("swap in the newest trained release", None),
         }
     })
 }
