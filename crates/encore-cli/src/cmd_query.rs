@@ -52,6 +52,20 @@ pub struct QueryArgs {
     /// Seed artist ids.
     #[arg(long = "seed-artist")]
     seed_artists: Vec<i64>,
+    #[command(flatten)]
+    tunables: TunableArgs,
+    /// Only leave out songs played within this many days (default: every
+    /// song ever played is left out).
+    #[arg(long)]
+    exclude_played_days: Option<u32>,
+    /// At most this many songs per artist.
+    #[arg(long, default_value_t = 2)]
+    max_per_artist: usize,
+}
+
+/// Bounds and targets on tempo, key, mode, loudness and duration.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TunableArgs {
     /// Minimum tempo, BPM.
     #[arg(long)]
     min_tempo: Option<f32>,
@@ -85,17 +99,10 @@ pub struct QueryArgs {
     /// Preferred duration, seconds.
     #[arg(long)]
     target_duration: Option<f32>,
-    /// Only leave out songs played within this many days (default: every
-    /// song ever played is left out).
-    #[arg(long)]
-    exclude_played_days: Option<u32>,
-    /// At most this many songs per artist.
-    #[arg(long, default_value_t = 2)]
-    max_per_artist: usize,
 }
 
-impl QueryArgs {
-    pub fn query(&self, n: usize) -> anyhow::Result<encore_engine::Query> {
+impl TunableArgs {
+    pub fn tunables(&self) -> anyhow::Result<encore_rank::Tunables> {
         let key = match &self.key {
             None => None,
             Some(k) => Some(
@@ -105,23 +112,29 @@ impl QueryArgs {
                     .with_context(|| format!("unknown key {k:?}: use C, C#, D, … B"))? as u8,
             ),
         };
+        Ok(encore_rank::Tunables {
+            min_tempo: self.min_tempo,
+            max_tempo: self.max_tempo,
+            target_tempo: self.target_tempo,
+            key,
+            major: self.mode.as_deref().map(|m| m == "major"),
+            min_loudness: self.min_loudness,
+            max_loudness: self.max_loudness,
+            target_loudness: self.target_loudness,
+            min_duration: self.min_duration,
+            max_duration: self.max_duration,
+            target_duration: self.target_duration,
+        })
+    }
+}
+
+impl QueryArgs {
+    pub fn query(&self, n: usize) -> anyhow::Result<encore_engine::Query> {
         Ok(encore_engine::Query {
             n: Some(n),
             seed_songs: self.seed_songs.clone(),
             seed_artists: self.seed_artists.clone(),
-            tunables: encore_rank::Tunables {
-                min_tempo: self.min_tempo,
-                max_tempo: self.max_tempo,
-                target_tempo: self.target_tempo,
-                key,
-                major: self.mode.as_deref().map(|m| m == "major"),
-                min_loudness: self.min_loudness,
-                max_loudness: self.max_loudness,
-                target_loudness: self.target_loudness,
-                min_duration: self.min_duration,
-                max_duration: self.max_duration,
-                target_duration: self.target_duration,
-            },
+            tunables: self.tunables.tunables()?,
             exclude_played_days: self.exclude_played_days,
             max_per_artist: Some(self.max_per_artist),
         })

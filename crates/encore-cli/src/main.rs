@@ -8,6 +8,8 @@ mod cmd_factors;
 mod cmd_gc;
 mod cmd_gen;
 mod cmd_import;
+mod cmd_mix;
+mod cmd_mixeval;
 mod cmd_query;
 mod cmd_serve;
 mod cmd_stats;
@@ -63,10 +65,20 @@ enum Command {
     Similar(cmd_query::SimilarArgs),
     /// A user's discovery playlist for a day: new to them, never repeated.
     Discover(cmd_query::DiscoverArgs),
+    /// An instant mix from songs, albums, artists, genres or a playlist.
+    Mix(cmd_mix::MixArgs),
+    /// A path of songs from one song to another, in even steps.
+    Path(cmd_mix::PathArgs),
+    /// Songs a user played often and then stopped playing.
+    Rediscover(cmd_mix::RediscoverArgs),
+    /// A user's sonic fingerprint, and unplayed songs near it.
+    Fingerprint(cmd_mix::FingerprintArgs),
     /// Serve the HTTP API and the web page.
     Serve(cmd_serve::Args),
     /// Evaluate recommenders on a held-out split (precision, recall, nDCG, MAP, AUC, …).
     Eval(cmd_eval::EvalArgs),
+    /// Measure the mixes on the demo world against its ground truth.
+    EvalMixes(cmd_mixeval::Args),
     /// Pick ALS hyperparameters on a validation split.
     Tune(cmd_eval::TuneArgs),
     /// Export or import factor models as Parquet (Spark MLlib ALS layout).
@@ -111,8 +123,13 @@ fn main() -> ExitCode {
         Command::Recommend(a) => cmd_query::recommend(&cli.data_dir, a),
         Command::Similar(a) => cmd_query::similar(&cli.data_dir, a),
         Command::Discover(a) => cmd_query::discover(&cli.data_dir, a),
+        Command::Mix(a) => cmd_mix::mix(&cli.data_dir, a),
+        Command::Path(a) => cmd_mix::path(&cli.data_dir, a),
+        Command::Rediscover(a) => cmd_mix::rediscover(&cli.data_dir, a),
+        Command::Fingerprint(a) => cmd_mix::fingerprint(&cli.data_dir, a),
         Command::Serve(a) => cmd_serve::run(&cli.data_dir, a),
         Command::Eval(a) => cmd_eval::eval(&cli.data_dir, a),
+        Command::EvalMixes(a) => cmd_mixeval::run(&cli.data_dir, a),
         Command::Tune(a) => cmd_eval::tune(&cli.data_dir, a),
         Command::Factors(a) => cmd_factors::factors(&cli.data_dir, a),
         Command::Export(a) => cmd_factors::export(&cli.data_dir, a),

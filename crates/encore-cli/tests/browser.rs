@@ -200,6 +200,35 @@ fn the_page_in_headless_chromium() {
     assert_eq!(cols, json!(4));
     b.screenshot(&shots.join("laptop-song.png"));
 
+    // An instant mix from the open song: explained items, the seed left
+    // out.
+    let seed = b.script("return document.querySelector('#song-body [data-mix]').dataset.mix;");
+    b.click("#song-body [data-mix]");
+    b.wait("the mix", "document.querySelectorAll('#mix li .why').length >= 5");
+    let why = b.script("return document.querySelector('#mix li .why').textContent;");
+    let why = why.as_str().unwrap();
+    assert!(why.contains("sounds like") || why.contains("people who play") || why.contains("written about"), "{why}");
+    let ids = b.script("return [...document.querySelectorAll('#mix li a.song')].map(a => a.dataset.song);");
+    assert!(!ids.as_array().unwrap().contains(&seed), "the seed is not repeated in its mix: {ids}");
+
+    // A path: from the open song to a song of the mix.
+    b.click("#song-body [data-path-from]");
+    let to = b.script("return document.querySelectorAll('#mix li a.song')[4].dataset.song;");
+    b.script(&format!(
+        "document.getElementById('path-to').value = {to}; document.querySelector('#path-form button').click();"
+    ));
+    b.wait("the path", "document.querySelectorAll('#path li').length >= 3");
+    let ends = b.script(
+        "const a = [...document.querySelectorAll('#path li a.song')].map(a => a.dataset.song); return [a[0], a[a.length - 1]];",
+    );
+    assert_eq!(ends, json!([seed, to]));
+    assert!(b
+        .script("return document.getElementById('path-stats').textContent")
+        .as_str()
+        .unwrap()
+        .contains("largest step"));
+    b.screenshot(&shots.join("laptop-mix-path.png"));
+
     // Search by description.
     let q = b.element("#q");
     b.cmd("POST", &format!("/element/{q}/value"), Some(json!({ "text": "summery" })));

@@ -732,6 +732,97 @@ fn train_all_then_discover_recommend_similar_and_eval() {
         assert_eq!(s["similar"].as_array().unwrap().len(), 4, "{by}: {s}");
     }
 
+    // An instant mix: explained, the seed left out, no song twice, the same
+    // list on the same day.
+    let mix = |args: &[&str]| json(&encore(data, &[&["mix", "--date", "2026-11-29", "--json"], args].concat()));
+    let song_ids = |v: &Value| -> Vec<i64> {
+        v["items"].as_array().unwrap().iter().map(|i| i["song_id"].as_i64().unwrap()).collect()
+    };
+    let m = mix(&["--song", "3", "--user", user, "-n", "12"]);
+    let got = song_ids(&m);
+    assert_eq!(got.len(), 12, "{m}");
+    assert!(!got.contains(&3));
+    assert_eq!(got.iter().collect::<std::collections::HashSet<_>>().len(), 12);
+    assert!(m["items"].as_array().unwrap().iter().all(|i| !i["explanation"].as_str().unwrap().is_empty()), "{m}");
+    assert_eq!(song_ids(&mix(&["--song", "3", "--user", user, "-n", "12"])), got);
+    // Albums, artists and genres as seeds, one weighted.
+    let first = &m["items"][0];
+    let album =
+        m["items"].as_array().unwrap().iter().find_map(|i| i["album"].as_str()).expect("demo songs have albums");
+    let artist = format!("{}@2", first["artist"].as_str().unwrap());
+    let genre = first["genre"].as_str().unwrap();
+    let m2 = mix(&["--album", album, "--artist", &artist, "--genre", genre, "-n", "10"]);
+    let kinds: Vec<&str> = m2["seeds"].as_array().unwrap().iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["album", "artist", "genre"], "{m2}");
+    assert_eq!(m2["seeds"][1]["weight"], 2.0);
+    assert_eq!(song_ids(&m2).len(), 10);
+    // A playlist (M3U8 by file path), with one entry the catalog lacks.
+    let path_of = |id: i64| -> String {
+        conn.query_row("SELECT audio_path FROM songs WHERE id = ?1", [id], |r| r.get(0)).unwrap()
+    };
+    let list = data.join("trip.m3u8");
+    std::fs::write(
+        &list,
+        format!(
+            "#EXTM3U\n#EXTINF:3,Someone - Something\n{}\n#EXTINF:3,Nobody - Nothing Known\n/nowhere/x.mp3\n{}\n",
+            path_of(3),
+            path_of(4)
+        ),
+    )
+    .unwrap();
+    let m3 = mix(&["--playlist", list.to_str().unwrap(), "-n", "8"]);
+    assert_eq!(m3["unmatched"].as_array().unwrap().len(), 1, "{m3}");
+    assert_eq!(m3["seeds"][0]["songs"], 2);
+    assert!(song_ids(&m3).iter().all(|id| *id != 3 && *id != 4));
+    for (args, msg) in [
+        (vec!["mix", "-n", "5"], "needs a seed"),
+        (vec!["mix", "--artist", "Nobody At All"], "no artist named"),
+        (vec!["mix", "--song", "3", "--temperature", "9"], "temperature"),
+        (vec!["path", "--from", "3", "--to", "3"], "two different songs"),
+    ] {
+        let out = encore(data, &args);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(msg),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // A path from song 3 to song 90.
+    let p = json(&encore(data, &["path", "--from", "3", "--to", "90", "-n", "9", "--json"]));
+    let steps = song_ids(&p);
+    assert_eq!(steps.len(), 9, "{p}");
+    assert_eq!((steps[0], steps[8]), (3, 90));
+    assert_eq!(steps.iter().collect::<std::collections::HashSet<_>>().len(), 9);
+    assert!(p["stats"]["max_step"].as_f64().unwrap() >= p["stats"]["mean_step"].as_f64().unwrap());
+    // Rediscovery, for the listener with the most songs played three times
+    // or more and then not for 14 days before their latest listen: the same
+    // list all day, none of it again the next day.
+    let lover: String = conn
+        .query_row(
+            "WITH p AS (SELECT user_id, song_id, count(*) AS n, max(ts) AS last FROM listens
+                        WHERE coalesce(skipped, 0) = 0 AND (ms_played IS NULL OR ms_played >= 30000)
+                        GROUP BY user_id, song_id),
+                  u AS (SELECT user_id, max(ts) AS latest FROM listens GROUP BY user_id)
+             SELECT users.name FROM p JOIN u USING (user_id) JOIN users ON users.id = p.user_id
+             WHERE p.n >= 3 AND u.latest - p.last >= 14 * 86400
+             GROUP BY p.user_id ORDER BY count(*) DESC, users.name LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let red = |day: &str| json(&encore(data, &["rediscover", "--user", &lover, "--date", day, "-n", "5", "--json"]));
+    let r1 = song_ids(&red("2026-11-29"));
+    assert!(!r1.is_empty(), "{lover} loved and left something");
+    assert_eq!(song_ids(&red("2026-11-29")), r1);
+    assert!(song_ids(&red("2026-11-30")).iter().all(|id| !r1.contains(id)));
+    // The fingerprint: clusters of played songs, a mix of unplayed ones.
+    let f = json(&encore(data, &["fingerprint", "--user", user, "-n", "6", "--json"]));
+    assert!(!f["clusters"].as_array().unwrap().is_empty(), "{f}");
+    let fp = song_ids(&f);
+    assert_eq!(fp.len(), 6);
+    assert!(fp.iter().all(|id| !played.contains(id)));
+
     // Candidate retrieval answers as scoring the whole catalog does: exact
     // scans with catalog moments give the same lists, HNSW for every set
     // nearly the same.

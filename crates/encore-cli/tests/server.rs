@@ -110,6 +110,56 @@ fn api_answers_and_bad_input_gets_4xx_with_a_message() {
         let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
         assert!(v.is_object(), "{path}");
     }
+    // Mixes, paths, rediscovery and fingerprints.
+    let got = |path: &str| -> serde_json::Value {
+        let (status, body) = get(a, path);
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    };
+    let ids = |v: &serde_json::Value| -> Vec<i64> {
+        v["items"].as_array().unwrap().iter().map(|i| i["song_id"].as_i64().unwrap()).collect()
+    };
+    let m = got("/v1/mix?song=2&user=1&n=10&date=2026-11-29");
+    let first = ids(&m);
+    assert_eq!(first.len(), 10, "{m}");
+    assert!(!first.contains(&2));
+    assert_eq!(ids(&got("/v1/mix?song=2&user=1&n=10&date=2026-11-29")), first, "same day, same mix");
+    let item = &m["items"][0];
+    assert!(!item["explanation"].as_str().unwrap().is_empty());
+    let enc = |s: &str| s.replace('%', "%25").replace(' ', "%20").replace('&', "%26").replace('#', "%23");
+    let artist = enc(item["artist"].as_str().unwrap());
+    let genre = enc(item["genre"].as_str().unwrap());
+    let m2 = got(&format!("/v1/mix?song=2@2,3&artist={artist}@0.5&genre={genre}&n=8&max_per_artist=1&temperature=0"));
+    assert_eq!(m2["seeds"].as_array().unwrap().len(), 4, "{m2}");
+    let p = got("/v1/path?from=2&to=40&n=8");
+    let steps = ids(&p);
+    assert_eq!((steps.len(), steps[0], steps[7]), (8, 2, 40), "{p}");
+    let r = got("/v1/users/1/rediscover?n=5&date=2026-11-29");
+    assert_eq!(ids(&got("/v1/users/1/rediscover?n=5&date=2026-11-29")), ids(&r));
+    let f = got("/v1/users/1/fingerprint?n=5");
+    assert!(!f["clusters"].as_array().unwrap().is_empty(), "{f}");
+    for (path, want) in [
+        ("/v1/mix", 400),
+        ("/v1/mix?song=abc", 400),
+        ("/v1/mix?song=2@-1", 400),
+        ("/v1/mix?song=2&temperature=9", 400),
+        ("/v1/mix?song=2&bogus=1", 400),
+        ("/v1/mix?song=2&seed_first=maybe", 400),
+        ("/v1/mix?song=999999", 404),
+        ("/v1/mix?artist=Nobody%20At%20All", 404),
+        ("/v1/mix?album=No%20Such%20Album", 404),
+        ("/v1/path?from=2", 400),
+        ("/v1/path?from=2&to=2", 400),
+        ("/v1/path?from=2&to=3&n=500", 400),
+        ("/v1/path?from=2&to=999999", 404),
+        ("/v1/users/999999/rediscover", 404),
+        ("/v1/users/1/rediscover?date=2026-13-01", 400),
+        ("/v1/users/999999/fingerprint", 404),
+    ] {
+        let (status, body) = get(a, path);
+        assert_eq!(status, want, "{path}: {body}");
+        assert!(body.contains("\"error\""), "{path}: {body}");
+    }
     // Query words the text model has never seen are named.
     let (status, body) = get(a, "/v1/search?q=xylophonic%20summery");
     assert_eq!(status, 200, "{body}");
@@ -360,4 +410,44 @@ fn a_registered_song_is_analysed_embedded_and_recommendable_at_once() {
     }
     let (s, out) = post(a, "/v1/songs", Some(KEY), br#"{"artist":"","title":"y","path":"new-song.wav"}"#);
     assert_eq!(s, 400, "{out}");
+    // Hostile audio inside the media root (issue 20 items 3–5): a header
+    // claiming 1 Hz, a 0.1 s clip, NaN samples — each a 4xx with a reason,
+    // no song row left behind, and the server still answers.
+    let songs_before: i64 = rusqlite::Connection::open(data.join("encore.db"))
+        .unwrap()
+        .query_row("SELECT count(*) FROM songs", [], |r| r.get(0))
+        .unwrap();
+    let wav = |name: &str, rate: u32, float: bool, samples: &[f32]| {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: rate,
+            bits_per_sample: if float { 32 } else { 16 },
+            sample_format: if float { hound::SampleFormat::Float } else { hound::SampleFormat::Int },
+        };
+        let mut w = hound::WavWriter::create(data.join("demo/audio").join(name), spec).unwrap();
+        for &x in samples {
+            if float {
+                w.write_sample(x).unwrap();
+            } else {
+                w.write_sample((x * 8000.0) as i16).unwrap();
+            }
+        }
+        w.finalize().unwrap();
+    };
+    let tone: Vec<f32> = (0..8000).map(|i| (i as f32 * 0.05).sin()).collect();
+    wav("one-hz.wav", 1, false, &tone);
+    wav("short.wav", 22_050, false, &tone[..2205]);
+    wav("nan.wav", 22_050, true, &[f32::NAN; 22_050]);
+    for name in ["one-hz.wav", "short.wav", "nan.wav"] {
+        let body = format!(r#"{{"artist":"Hostile","title":"{name}","path":"{name}"}}"#);
+        let (s, out) = post(a, "/v1/songs", Some(KEY), body.as_bytes());
+        assert!((400..500).contains(&s), "{name}: {s} {out}");
+        assert!(out.contains("\"error\""), "{name}: {out}");
+    }
+    let songs_after: i64 = rusqlite::Connection::open(data.join("encore.db"))
+        .unwrap()
+        .query_row("SELECT count(*) FROM songs", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(songs_after, songs_before, "a refused file leaves no song behind");
+    assert_eq!(get(a, &format!("/v1/songs/{id}")).0, 200);
 }

@@ -15,6 +15,8 @@
 
 pub mod audio;
 mod gc;
+pub mod mixes;
+pub mod playlist;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -172,6 +174,8 @@ pub fn build_catalog(
         text: vec![None; n],
         listeners: vec![0.0; n],
         comentioned: HashMap::new(),
+        album: Vec::new(),
+        album_names: Vec::new(),
     };
     let mut descriptors: Vec<Option<Descriptors>> = vec![None; n];
     for (k, (id, artist, genre, path)) in rows.into_iter().enumerate() {
@@ -182,6 +186,25 @@ pub fn build_catalog(
         if let Some(p) = path {
             descriptors[k] = audio::descriptors_of(store, &p)?;
         }
+    }
+    // Albums: one artist's release of one (normalised) name.
+    let mut albums: HashMap<(Option<i64>, String), u32> = HashMap::new();
+    let mut album = vec![None; n];
+    for (id, release) in store.song_releases()? {
+        let (Some(k), Some(r)) = (c.index(id), release) else { continue };
+        let key = (c.artist[k], encore_types::normalize_name(&r));
+        if key.1.is_empty() {
+            continue;
+        }
+        let next = albums.len() as u32;
+        let a = *albums.entry(key).or_insert_with(|| {
+            c.album_names.push(r.trim().to_string());
+            next
+        });
+        album[k] = Some(a);
+    }
+    if !c.album_names.is_empty() {
+        c.album = album;
     }
     let counts = listeners(m);
     for (col, &id) in m.item_ids.iter().enumerate() {

@@ -39,6 +39,7 @@
 #![deny(missing_docs)]
 
 mod fusion;
+mod mix;
 mod retrieval;
 
 use std::collections::{HashMap, HashSet};
@@ -49,6 +50,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 pub use fusion::Fusion;
+pub use mix::{
+    Centroid, MixItem, MixReason, MixRequest, MixSeed, PathItem, PathMethod, PathRequest, PathResponse, PathStats,
+    RediscoverRequest, Rediscovered, JOINT_WEIGHTS,
+};
 pub use retrieval::{Retrieval, RetrievalConfig, VectorSet};
 
 /// Number of features.
@@ -116,6 +121,11 @@ pub struct Catalog {
     /// Artists mentioned together with each artist in the text (strongest
     /// first), by artist id.
     pub comentioned: HashMap<i64, Vec<i64>>,
+    /// Album of each song, as a position in `album_names` (an album is one
+    /// artist's release of that name); empty when no song names one.
+    pub album: Vec<Option<u32>>,
+    /// Album names, by position.
+    pub album_names: Vec<String>,
 }
 
 impl Catalog {
@@ -134,6 +144,11 @@ impl Catalog {
         self.song_ids.binary_search(&id).ok()
     }
 
+    /// Album of song `s` (position in `album_names`), if known.
+    pub fn album_of(&self, s: usize) -> Option<u32> {
+        self.album.get(s).copied().flatten()
+    }
+
     /// Checks that every column has one entry per song.
     pub fn validate(&self) -> Result<()> {
         let n = self.len();
@@ -147,7 +162,9 @@ impl Catalog {
             self.text.len(),
             self.listeners.len(),
         ];
-        if lens.iter().any(|&l| l != n) || self.song_ids.windows(2).any(|w| w[0] >= w[1]) {
+        let albums_ok = (self.album.is_empty() || self.album.len() == n)
+            && self.album.iter().flatten().all(|&a| (a as usize) < self.album_names.len());
+        if !albums_ok || lens.iter().any(|&l| l != n) || self.song_ids.windows(2).any(|w| w[0] >= w[1]) {
             return Err(Error::BadRequest(format!("catalog columns disagree: {n} songs, columns {lens:?}")));
         }
         Ok(())
@@ -168,7 +185,8 @@ pub struct Played {
 }
 
 impl Played {
-    fn liked(&self) -> bool {
+    /// Whether the user likes it: more full plays than half the skips.
+    pub fn liked(&self) -> bool {
         self.plays - 0.5 * self.skips as f32 > 0.0
     }
 }
@@ -731,26 +749,24 @@ impl<'a> Hybrid<'a> {
     /// Similarity of two catalog songs: the mean of their CF, audio and
     /// text cosines, where both have the vector.
     pub fn similarity(&self, a: usize, b: usize) -> f32 {
-        let c = self.catalog;
-        let mut s = 0.0;
-        let mut n = 0.0;
-        if let (Some(x), Some(y)) = (self.song_unit(a), self.song_unit(b)) {
-            s += dot(x, y);
-            n += 1.0;
-        }
-        if let (Some(x), Some(y)) = (&c.audio[a], &c.audio[b]) {
-            s += dot(x, y);
-            n += 1.0;
-        }
-        if let (Some(x), Some(y)) = (&c.text[a], &c.text[b]) {
-            s += sparse_dot(x, y);
-            n += 1.0;
-        }
+        let parts = self.similarity_parts(a, b);
+        let (s, n) = parts.iter().flatten().fold((0.0, 0.0), |(s, n), x| (s + x, n + 1.0));
         if n > 0.0 {
             s / n
         } else {
             0.0
         }
+    }
+
+    /// The CF, audio and text cosines of two catalog songs (`None` where
+    /// either lacks the vector).
+    pub fn similarity_parts(&self, a: usize, b: usize) -> [Option<f32>; 3] {
+        let c = self.catalog;
+        [
+            self.song_unit(a).zip(self.song_unit(b)).map(|(x, y)| dot(x, y)),
+            c.audio[a].as_deref().zip(c.audio[b].as_deref()).map(|(x, y)| dot(x, y)),
+            c.text[a].as_deref().zip(c.text[b].as_deref()).map(|(x, y)| sparse_dot(x, y)),
+        ]
     }
 
     /// Raw feature values of song `s` for `p` (`None` where the source says

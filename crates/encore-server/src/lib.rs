@@ -175,7 +175,12 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + S
 }
 
 fn params(raw: Option<String>) -> Result<HashMap<String, String>, ApiError> {
-    let mut out = HashMap::new();
+    Ok(pairs(raw.as_deref())?.into_iter().collect())
+}
+
+/// The query's `key=value` pairs in order, decoded (a key may repeat).
+fn pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+    let mut out = Vec::new();
     let Some(raw) = raw else { return Ok(out) };
     for pair in raw.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -197,7 +202,7 @@ fn params(raw: Option<String>) -> Result<HashMap<String, String>, ApiError> {
             }
             String::from_utf8(out).map_err(|_| ApiError::BadRequest("query parameters must be UTF-8".into()))
         };
-        out.insert(dec(k)?, dec(v)?);
+        out.push((dec(k)?, dec(v)?));
     }
     Ok(out)
 }
@@ -259,13 +264,9 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-async fn recommendations(
-    State(s): State<AppState>,
-    Path(user): Path<String>,
-    RawQuery(q): RawQuery,
-) -> ApiResult<encore_engine::Recommendations> {
-    let user = id(&user, "user")?;
-    let p = params(q)?;
+/// Bounds and targets from the query (`key` as C … B or 0–11, `mode`
+/// major or minor).
+fn tunables(p: &HashMap<String, String>) -> Result<encore_rank::Tunables, ApiError> {
     let key = match p.get("key").filter(|k| !k.is_empty()) {
         None => None,
         Some(k) => Some(match k.parse::<u8>() {
@@ -285,23 +286,171 @@ async fn recommendations(
             return Err(ApiError::BadRequest(format!("mode must be major or minor, got {:?}", truncate(other))))
         }
     };
+    Ok(encore_rank::Tunables {
+        min_tempo: finite(p, "min_tempo")?,
+        max_tempo: finite(p, "max_tempo")?,
+        target_tempo: finite(p, "target_tempo")?,
+        key,
+        major,
+        min_loudness: finite(p, "min_loudness")?,
+        max_loudness: finite(p, "max_loudness")?,
+        target_loudness: finite(p, "target_loudness")?,
+        min_duration: finite(p, "min_duration")?,
+        max_duration: finite(p, "max_duration")?,
+        target_duration: finite(p, "target_duration")?,
+    })
+}
+
+/// `GET /v1/mix`: seeds as repeated (or comma-separated, for ids)
+/// `song`, `album`, `artist`, `genre`, each with an optional `@weight`.
+async fn mix(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<encore_engine::mixes::Mix> {
+    let all = pairs(q.as_deref())?;
+    let p: HashMap<String, String> = all.iter().cloned().collect();
+    let known = [
+        "song",
+        "album",
+        "artist",
+        "genre",
+        "user",
+        "n",
+        "seed_first",
+        "max_per_artist",
+        "max_per_album",
+        "min_distance",
+        "temperature",
+        "diversity",
+        "personal",
+        "exclude_played_days",
+        "date",
+        "min_tempo",
+        "max_tempo",
+        "target_tempo",
+        "key",
+        "mode",
+        "min_loudness",
+        "max_loudness",
+        "target_loudness",
+        "min_duration",
+        "max_duration",
+        "target_duration",
+    ];
+    if let Some((k, _)) = all.iter().find(|(k, _)| !known.contains(&k.as_str())) {
+        return Err(ApiError::BadRequest(format!("unknown parameter {:?}", truncate(k))));
+    }
+    let named = |kind: &str| -> Vec<(String, f32)> {
+        all.iter().filter(|(k, v)| k == kind && !v.is_empty()).map(|(_, v)| weighted(v)).collect()
+    };
+    let mut songs = Vec::new();
+    for (_, v) in all.iter().filter(|(k, _)| k == "song") {
+        for part in v.split(',').filter(|x| !x.is_empty()) {
+            let (sid, w) = weighted(part);
+            songs.push((id(&sid, "song")?, w));
+        }
+    }
+    let flag = |name: &str| -> Result<bool, ApiError> {
+        match p.get(name).map(String::as_str) {
+            None | Some("") | Some("false") | Some("0") => Ok(false),
+            Some("true") | Some("1") => Ok(true),
+            Some(other) => {
+                Err(ApiError::BadRequest(format!("{name} must be true or false, got {:?}", truncate(other))))
+            }
+        }
+    };
+    let q = encore_engine::mixes::MixQuery {
+        songs,
+        albums: named("album"),
+        artists: named("artist"),
+        genres: named("genre"),
+        playlist: Vec::new(),
+        user: p.get("user").filter(|u| !u.is_empty()).map(|u| id(u, "user")).transpose()?,
+        n: Some(count(&p, 50)?),
+        seed_first: flag("seed_first")?,
+        max_per_artist: num(&p, "max_per_artist")?,
+        max_per_album: num(&p, "max_per_album")?,
+        min_distance: finite(&p, "min_distance")?,
+        temperature: finite(&p, "temperature")?,
+        diversity: finite(&p, "diversity")?,
+        personal: finite(&p, "personal")?,
+        exclude_played_days: num(&p, "exclude_played_days")?,
+        tunables: tunables(&p)?,
+        day: p.get("date").filter(|d| !d.is_empty()).cloned(),
+    };
+    if q.songs.len() + q.albums.len() + q.artists.len() + q.genres.len() > 50 {
+        return Err(ApiError::BadRequest("at most 50 seeds".into()));
+    }
+    let e = s.engine.clone();
+    Ok(Json(blocking(move || Ok(e.mix(&q)?)).await?))
+}
+
+/// `NAME@WEIGHT` → (NAME, WEIGHT); without a numeric weight, 1.
+fn weighted(s: &str) -> (String, f32) {
+    match s.rsplit_once('@') {
+        Some((name, w)) if !name.is_empty() => match w.trim().parse::<f32>() {
+            Ok(w) => (name.to_string(), w),
+            Err(_) => (s.to_string(), 1.0),
+        },
+        _ => (s.to_string(), 1.0),
+    }
+}
+
+async fn song_path(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<encore_engine::mixes::SongPath> {
+    let p = params(q)?;
+    let end = |name: &str| -> Result<i64, ApiError> {
+        let v =
+            p.get(name).filter(|v| !v.is_empty()).ok_or_else(|| ApiError::BadRequest(format!("{name} is required")))?;
+        id(v, name)
+    };
+    let (from, to) = (end("from")?, end("to")?);
+    let n: usize = num(&p, "n")?.unwrap_or(25);
+    if !(2..=200).contains(&n) {
+        return Err(ApiError::BadRequest(format!("n must be between 2 and 200, got {n}")));
+    }
+    let e = s.engine.clone();
+    Ok(Json(blocking(move || Ok(e.path(from, to, n)?)).await?))
+}
+
+async fn rediscover(
+    State(s): State<AppState>,
+    Path(user): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<encore_engine::mixes::Rediscovery> {
+    let user = id(&user, "user")?;
+    let p = params(q)?;
+    let day = p.get("date").filter(|d| !d.is_empty()).cloned().unwrap_or_else(encore_engine::today);
+    let n = count(&p, 30)?;
+    let quiet: Option<u32> = num(&p, "quiet_days")?;
+    if quiet.is_some_and(|d| d > 36_500) {
+        return Err(ApiError::BadRequest("quiet_days must be at most 36500".into()));
+    }
+    let e = s.engine.clone();
+    Ok(Json(blocking(move || Ok(e.rediscover(user, &day, n, quiet)?)).await?))
+}
+
+async fn fingerprint(
+    State(s): State<AppState>,
+    Path(user): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<encore_engine::mixes::Fingerprint> {
+    let user = id(&user, "user")?;
+    let p = params(q)?;
+    let day = p.get("date").filter(|d| !d.is_empty()).cloned();
+    let n = count(&p, 30)?;
+    let e = s.engine.clone();
+    Ok(Json(blocking(move || Ok(e.fingerprint(user, n, day.as_deref())?)).await?))
+}
+
+async fn recommendations(
+    State(s): State<AppState>,
+    Path(user): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<encore_engine::Recommendations> {
+    let user = id(&user, "user")?;
+    let p = params(q)?;
     let query = Query {
         n: Some(count(&p, 20)?),
         seed_songs: ids(&p, "seed_songs")?,
         seed_artists: ids(&p, "seed_artists")?,
-        tunables: encore_rank::Tunables {
-            min_tempo: finite(&p, "min_tempo")?,
-            max_tempo: finite(&p, "max_tempo")?,
-            target_tempo: finite(&p, "target_tempo")?,
-            key,
-            major,
-            min_loudness: finite(&p, "min_loudness")?,
-            max_loudness: finite(&p, "max_loudness")?,
-            target_loudness: finite(&p, "target_loudness")?,
-            min_duration: finite(&p, "min_duration")?,
-            max_duration: finite(&p, "max_duration")?,
-            target_duration: finite(&p, "target_duration")?,
-        },
+        tunables: tunables(&p)?,
         exclude_played_days: num(&p, "exclude_played_days")?,
         max_per_artist: num(&p, "max_per_artist")?,
     };
@@ -769,6 +918,10 @@ pub fn router(state: AppState, timeout: Duration, concurrency: usize) -> Router 
         .route("/v1/users/{id}/recommendations", get(recommendations))
         .route("/v1/users/{id}/discover", get(discover))
         .route("/v1/users/{id}/history", get(user_history))
+        .route("/v1/users/{id}/rediscover", get(rediscover))
+        .route("/v1/users/{id}/fingerprint", get(fingerprint))
+        .route("/v1/mix", get(mix))
+        .route("/v1/path", get(song_path))
         .route("/v1/users/{id}/similar", get(user_similar))
         .route("/v1/songs/{id}", get(song))
         .route("/v1/songs/{id}/similar", get(song_similar))

@@ -87,6 +87,54 @@ pub fn spec() -> Value {
         json!({ "type": "integer", "minimum": 1, "maximum": 500 }),
         "at most this many songs per artist",
     ));
+    // The tunables are shared with the mix.
+    let tune: Vec<Value> = rec_params[4..rec_params.len() - 2].to_vec();
+    let unit = |name: &str, desc: &str| {
+        with_schema(name, "query", json!({ "type": "number", "minimum": 0, "maximum": 1 }), desc)
+    };
+    let seeds = |name: &str, desc: &str| {
+        json!({ "name": name, "in": "query", "required": false, "style": "form", "explode": true,
+                "schema": { "type": "array", "maxItems": 50, "items": { "type": "string", "minLength": 1, "maxLength": 500 } },
+                "description": desc })
+    };
+    let mut mix_params = vec![
+        seeds("song", "seed song ids, each `ID` or `ID@WEIGHT` (repeat the parameter, or separate ids by commas)"),
+        seeds("album", "seed albums by name, `NAME` or `NAME@WEIGHT`"),
+        seeds("artist", "seed artists by name, `NAME` or `NAME@WEIGHT`"),
+        seeds("genre", "seed genres by name, `NAME` or `NAME@WEIGHT`"),
+        param(
+            "user",
+            "query",
+            "integer",
+            "personalise for this user id (their taste; their recent and disliked songs left out)",
+        ),
+        with_schema("n", "query", json!({ "type": "integer", "minimum": 1, "maximum": 500 }), "how many (default 50)"),
+        with_schema("seed_first", "query", json!({ "type": "boolean" }), "start with the heaviest seed song"),
+        with_schema("max_per_artist", "query", json!({ "type": "integer", "minimum": 1, "maximum": 500 }), "default 2"),
+        with_schema("max_per_album", "query", json!({ "type": "integer", "minimum": 1, "maximum": 500 }), "default 3"),
+        unit("min_distance", "least distance (1 − similarity) between consecutive songs (default 0.05)"),
+        with_schema(
+            "temperature",
+            "query",
+            json!({ "type": "number", "minimum": 0, "maximum": 5 }),
+            "variety (default 0.3; 0 = always the best)",
+        ),
+        unit("diversity", "weight of the similarity to songs already chosen (default 0.5)"),
+        unit("personal", "weight of the user's taste (default 0.3)"),
+        with_schema(
+            "exclude_played_days",
+            "query",
+            json!({ "type": "integer", "minimum": 0, "maximum": 4294967295u64 }),
+            "with a user: leave out songs played within these days (default 30)",
+        ),
+        param(
+            "date",
+            "query",
+            "string",
+            "YYYY-MM-DD (default today, UTC): the same request on the same day gives the same mix",
+        ),
+    ];
+    mix_params.extend(tune);
     let write = |summary: &str, body: Option<(Value, Value)>| {
         let mut op = json!({ "summary": summary, "security": [{ "apiKey": [] }],
         "responses": { "200": { "description": "OK" },
@@ -127,6 +175,16 @@ pub fn spec() -> Value {
             "/v1/users/{id}/recommendations": get("recommendations with explanations and pool sizes", rec_params),
             "/v1/users/{id}/discover": get("the daily discovery playlist", vec![id("user id"), n.clone(),
                 param("date", "query", "string", "YYYY-MM-DD (default today, UTC)")]),
+            "/v1/users/{id}/rediscover": get("songs the user played often and then stopped playing; the same list all day, no song again within four weeks",
+                vec![id("user id"), n.clone(), param("date", "query", "string", "YYYY-MM-DD (default today, UTC)"),
+                     with_schema("quiet_days", "query", json!({ "type": "integer", "minimum": 0, "maximum": 36500 }), "leave out songs played within these days (default 14)")]),
+            "/v1/users/{id}/fingerprint": get("the user's sonic fingerprint (audio clusters of their most played songs) and unplayed songs near it",
+                vec![id("user id"), n.clone(), param("date", "query", "string", "YYYY-MM-DD (default today, UTC)")]),
+            "/v1/mix": get("an instant mix from any seeds (songs, albums, artists, genres), each item explained", mix_params),
+            "/v1/path": get("a path of songs from one song to another in even steps (joint audio + CF space)", vec![
+                json!({ "name": "from", "in": "query", "required": true, "schema": { "type": "integer", "format": "int64" }, "description": "first song id" }),
+                json!({ "name": "to", "in": "query", "required": true, "schema": { "type": "integer", "format": "int64" }, "description": "last song id" }),
+                with_schema("n", "query", json!({ "type": "integer", "minimum": 2, "maximum": 200 }), "songs on the path, ends included (default 25)")]),
             "/v1/users/{id}/history": get("listening history (latest 100 songs)", vec![id("user id")]),
             "/v1/users/{id}/similar": get("users with similar taste", vec![id("user id"), n.clone()]),
             "/v1/songs/{id}": get("metadata, audio descriptors, top terms", vec![id("song id")]),

@@ -236,7 +236,14 @@ pub struct Song {
     pub new_release: bool,
     /// Release date, `YYYY-MM-DD`.
     pub released: String,
+    /// Album: the artist's songs in order, four to an album, each album
+    /// named after its first song (no randomness, so the rest of the world
+    /// does not depend on it).
+    pub album: String,
 }
+
+/// Songs per album.
+pub const ALBUM_SONGS: usize = 4;
 
 /// A user with a latent taste.
 #[derive(Debug, Clone, Serialize)]
@@ -385,7 +392,7 @@ impl World {
 
         let end = HISTORY_START + cfg.days as i64 * 86_400;
         let mut titles = HashSet::new();
-        let songs: Vec<Song> = (0..n_songs)
+        let mut songs: Vec<Song> = (0..n_songs)
             .map(|id| {
                 // Every artist gets a song first, then popular artists more.
                 let artist = if id < n_artists {
@@ -440,11 +447,20 @@ impl World {
                     popularity: rng.random_range(0.2..1.0),
                     new_release,
                     released: date(released),
+                    album: String::new(),
                 }
             })
             .collect();
         for s in &songs {
             artists[s.artist].songs.push(s.id);
+        }
+        for a in &artists {
+            for chunk in a.songs.chunks(ALBUM_SONGS) {
+                let name = songs[chunk[0]].title.clone();
+                for &s in chunk {
+                    songs[s].album = name.clone();
+                }
+            }
         }
 
         let gamma = Gamma::new(0.35, 1.0).expect("valid gamma");

@@ -119,7 +119,7 @@ pub fn write_world(world: &World, dir: &Path, progress: &(dyn Fn(&str, u64, u64)
                 "spotify_uri": format!("spotify:track:{}", spotify_id(cfg.seed, s.id)),
                 "genre": GENRES[s.genre].name, "duration_ms": (cfg.clip_seconds * 1000.0) as u32,
                 "audio": audio_dir.join(format!("{:05}.wav", s.id)).display().to_string(),
-                "released": s.released,
+                "released": s.released, "release": s.album,
             }),
         )?;
     }

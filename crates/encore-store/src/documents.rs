@@ -118,6 +118,21 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Every song's release (album) name, as (song id, release), by id.
+    pub fn song_releases(&self) -> Result<Vec<(i64, Option<String>)>> {
+        let mut st = self.conn.prepare("SELECT id, release FROM songs ORDER BY id")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Songs as (id, MusicBrainz id, audio path), for matching playlists.
+    #[allow(clippy::type_complexity)]
+    pub fn song_keys(&self) -> Result<Vec<(i64, Option<String>, Option<String>)>> {
+        let mut st = self.conn.prepare("SELECT id, mbid, audio_path FROM songs ORDER BY id")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Songs that have an audio file, as (song id, artist id, path).
     pub fn songs_with_audio(&self) -> Result<Vec<(i64, Option<i64>, String)>> {
         let mut st = self
@@ -164,6 +179,42 @@ impl Store {
             tx.execute(
                 "INSERT INTO served (user_id, day, position, song_id) VALUES (?1, ?2, ?3, ?4)",
                 params![user, day, k as i64, s],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The list `list` served to `user` on `day`, if any.
+    pub fn list_served_on(&self, user: i64, list: &str, day: &str) -> Result<Option<Vec<i64>>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT song_id FROM served_lists WHERE user_id = ?1 AND list = ?2 AND day = ?3 ORDER BY position",
+        )?;
+        let v: Vec<i64> = st.query_map(params![user, list, day], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        Ok((!v.is_empty()).then_some(v))
+    }
+
+    /// Every song served to `user` in list `list` on days other than `day`
+    /// from `since` (YYYY-MM-DD, inclusive) on.
+    pub fn list_served_other_days(&self, user: i64, list: &str, day: &str, since: &str) -> Result<Vec<i64>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT DISTINCT song_id FROM served_lists WHERE user_id = ?1 AND list = ?2 AND day <> ?3 AND day >= ?4",
+        )?;
+        let v = st.query_map(params![user, list, day, since], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        Ok(v)
+    }
+
+    /// Records list `list` served to `user` on `day` (replacing one recorded
+    /// before for that day), in one transaction.
+    pub fn record_list_served(&mut self, user: i64, list: &str, day: &str, songs: &[i64]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM served_lists WHERE user_id = ?1 AND list = ?2 AND day = ?3", params![user, list, day])?;
+        for (k, s) in songs.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO served_lists (user_id, list, day, position, song_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![user, list, day, k as i64, s],
             )?;
         }
         tx.commit()?;

@@ -8,6 +8,16 @@ use crate::{Error, Result};
 pub const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = r#"
+-- Other lists served by day (rediscovery), so a song is not served again
+-- on another day.
+CREATE TABLE IF NOT EXISTS served_lists (
+    user_id  INTEGER NOT NULL,
+    list     TEXT NOT NULL,
+    day      TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    song_id  INTEGER NOT NULL,
+    PRIMARY KEY (user_id, list, day, position)
+) WITHOUT ROWID;
 -- Discovery playlists served, so a song is never served twice (v4).
 CREATE TABLE IF NOT EXISTS served (
     user_id  INTEGER NOT NULL,
