@@ -50,6 +50,10 @@ pub struct Args {
     /// mix's own).
     #[arg(long)]
     min_distance: Option<f32>,
+    /// Measure the instant mixes from songs only (for tuning their
+    /// settings).
+    #[arg(long)]
+    song_mixes_only: bool,
     /// Also write the JSON report to this file.
     #[arg(long)]
     out: Option<std::path::PathBuf>,
@@ -328,6 +332,9 @@ pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     }
     bar.finish_and_clear();
     let song_mixes: Vec<ListQuality> = accs.into_iter().map(Acc::done).collect();
+    if a.song_mixes_only {
+        return finish(&a, &Report { song_mixes, ..Default::default() });
+    }
 
     // Artist mixes: coherence against the artist's genre (mood and
     // instrument against its most common ones).
@@ -496,14 +503,18 @@ pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
         rediscover_play_ratio: median(plays_ratio),
         rediscover_users,
     };
+    finish(&a, &report)
+}
+
+fn finish(a: &Args, report: &Report) -> anyhow::Result<ExitCode> {
     if let Some(out) = &a.out {
-        std::fs::write(out, serde_json::to_vec_pretty(&report)?)
+        std::fs::write(out, serde_json::to_vec_pretty(report)?)
             .with_context(|| format!("writing {}", out.display()))?;
     }
     if a.json {
-        ui::print_json(&report)?;
+        ui::print_json(report)?;
     } else {
-        print(&report);
+        print(report);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -533,6 +544,9 @@ fn print(r: &Report) {
         "instant mix from one song (share of items with the seed's genre / mood / instrument; ILD from the truth)",
         &r.song_mixes,
     );
+    if r.artist_mixes.is_empty() {
+        return;
+    }
     lists("instant mix from one artist", &r.artist_mixes);
     println!("paths of 25 songs (joint audio + CF space)");
     println!("  {:<34} {:>5} {:>9} {:>9} {:>11}", "method", "paths", "max step", "mean step", "max / mean");

@@ -48,7 +48,7 @@ pub struct MixQuery {
     pub max_per_album: Option<usize>,
     /// Least distance between consecutive songs (default 0.05).
     pub min_distance: Option<f32>,
-    /// Variety: sampling temperature (default 0.3; 0 = always the best).
+    /// Variety: sampling temperature (default 0.1; 0 = always the best).
     pub temperature: Option<f32>,
     /// Weight of the similarity to songs already chosen (MMR; default
     /// 0.5).

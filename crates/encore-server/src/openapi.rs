@@ -117,7 +117,7 @@ pub fn spec() -> Value {
             "temperature",
             "query",
             json!({ "type": "number", "minimum": 0, "maximum": 5 }),
-            "variety (default 0.3; 0 = always the best)",
+            "variety (default 0.1, chosen on a tuning world; 0 = always the best)",
         ),
         unit("diversity", "weight of the similarity to songs already chosen (default 0.5)"),
         unit("personal", "weight of the user's taste (default 0.3)"),
