@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use encore_engine::mixes::{Mix, MixQuery};
+use encore_engine::mixes::{weighted, Mix, MixQuery};
 use encore_engine::Engine;
 
 use crate::cmd_query::TunableArgs;
@@ -127,18 +127,6 @@ pub struct FingerprintArgs {
     json: bool,
 }
 
-/// Splits `NAME@WEIGHT` (a weight that does not parse leaves the whole
-/// text as the name).
-pub fn weighted(s: &str) -> (String, f32) {
-    match s.rsplit_once('@') {
-        Some((name, w)) if !name.is_empty() => match w.trim().parse::<f32>() {
-            Ok(w) => (name.to_string(), w),
-            Err(_) => (s.to_string(), 1.0),
-        },
-        _ => (s.to_string(), 1.0),
-    }
-}
-
 fn open(data_dir: &Path) -> anyhow::Result<Engine> {
     Engine::open(data_dir).map_err(|e| anyhow::anyhow!(e))
 }
@@ -186,6 +174,13 @@ pub fn mix(data_dir: &Path, a: MixArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Prints numbered songs with their explanations.
+fn print_items<'a>(items: impl Iterator<Item = (i64, Option<&'a str>, &'a str, String)>) {
+    for (i, (id, artist, title, why)) in items.enumerate() {
+        println!("{:>3}. [{id}] {} – {title}\n       {why}", i + 1, artist.unwrap_or("?"));
+    }
+}
+
 fn print_mix(m: &Mix) {
     let seeds: Vec<String> =
         m.seeds.iter().map(|s| format!("{} {} ({} songs, weight {})", s.kind, s.name, s.songs, s.weight)).collect();
@@ -193,17 +188,10 @@ fn print_mix(m: &Mix) {
     for u in &m.unmatched {
         eprintln!("playlist entry not in the catalog: {u}");
     }
-    for (i, it) in m.items.iter().enumerate() {
-        println!(
-            "{:>3}. [{}] {} – {}{}\n       {}",
-            i + 1,
-            it.song_id,
-            it.artist.as_deref().unwrap_or("?"),
-            it.title,
-            it.album.as_deref().map(|a| format!(" ({a})")).unwrap_or_default(),
-            it.explanation
-        );
-    }
+    print_items(m.items.iter().map(|it| {
+        let album = it.album.as_deref().map(|a| format!(" (album: {a})")).unwrap_or_default();
+        (it.song_id, it.artist.as_deref(), it.title.as_str(), format!("{}{album}", it.explanation))
+    }));
 }
 
 pub fn path(data_dir: &Path, a: PathArgs) -> anyhow::Result<ExitCode> {
@@ -246,16 +234,7 @@ pub fn rediscover(data_dir: &Path, a: RediscoverArgs) -> anyhow::Result<ExitCode
         return Ok(ExitCode::SUCCESS);
     }
     println!("rediscover, {} for {}: {} of {} songs loved and left", r.date, r.user, r.items.len(), r.candidates);
-    for (i, it) in r.items.iter().enumerate() {
-        println!(
-            "{:>3}. [{}] {} – {}\n       {}",
-            i + 1,
-            it.song_id,
-            it.artist.as_deref().unwrap_or("?"),
-            it.title,
-            it.explanation
-        );
-    }
+    print_items(r.items.iter().map(|it| (it.song_id, it.artist.as_deref(), it.title.as_str(), it.explanation.clone())));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -280,26 +259,6 @@ pub fn fingerprint(data_dir: &Path, a: FingerprintArgs) -> anyhow::Result<ExitCo
             c.major_share.map_or("?".into(), |m| format!("{:.0} % major", 100.0 * m)),
         );
     }
-    for (i, it) in f.items.iter().enumerate() {
-        println!(
-            "{:>3}. [{}] {} – {}\n       {}",
-            i + 1,
-            it.song_id,
-            it.artist.as_deref().unwrap_or("?"),
-            it.title,
-            it.explanation
-        );
-    }
+    print_items(f.items.iter().map(|it| (it.song_id, it.artist.as_deref(), it.title.as_str(), it.explanation.clone())));
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn weights_follow_an_at_sign() {
-        assert_eq!(super::weighted("Nina Simone@2"), ("Nina Simone".to_string(), 2.0));
-        assert_eq!(super::weighted("Nina Simone"), ("Nina Simone".to_string(), 1.0));
-        assert_eq!(super::weighted("user@example"), ("user@example".to_string(), 1.0));
-        assert_eq!(super::weighted("@3"), ("@3".to_string(), 1.0));
-    }
 }

@@ -236,25 +236,6 @@ fn scratch(data_dir: &Path) -> anyhow::Result<tempfile::TempDir> {
     Ok(tmp)
 }
 
-fn next_day(day: &str, k: u32) -> String {
-    // Days after `day`, by UTC midnight arithmetic on Unix time.
-    let (y, m, d): (i64, i64, i64) =
-        (day[..4].parse().unwrap_or(2026), day[5..7].parse().unwrap_or(1), day[8..].parse().unwrap_or(1));
-    let (y2, m2) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + (153 * m2 + 2) / 5 + d - 1;
-    let z = era * 146_097 + doe + k as i64;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let dd = doy - (153 * mp + 2) / 5 + 1;
-    let mm = if mp < 10 { mp + 3 } else { mp - 9 };
-    format!("{:04}-{mm:02}-{dd:02}", yoe + era * 400 + i64::from(mm <= 2))
-}
-
 pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     let world = World::generate(&WorldConfig {
         users: a.world_users,
@@ -395,7 +376,7 @@ pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
         let history = engine.with_store(|s| Ok(s.user_history(uid)?))?;
         let seed_song = history.iter().max_by(|a, b| a.plays.total_cmp(&b.plays)).map(|h| h.song_id);
         for k in 0..7 {
-            let d = next_day(&today, k);
+            let d = encore_engine::mixes::day_offset(&today, k).context("today is a day")?;
             let lists: [Vec<i64>; 3] = [
                 engine.discover(uid, &d, 20)?.items.iter().map(|i| i.song_id).collect(),
                 engine.rediscover(uid, &d, 10, None)?.items.iter().map(|i| i.song_id).collect(),
@@ -571,14 +552,4 @@ fn print(r: &Report) {
         "rediscovery: {} users with songs to rediscover; their plays / the user's mean plays: {:.2} (median)",
         r.rediscover_users, r.rediscover_play_ratio
     );
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn days_forward() {
-        assert_eq!(super::next_day("2026-12-30", 3), "2027-01-02");
-        assert_eq!(super::next_day("2024-02-28", 1), "2024-02-29");
-        assert_eq!(super::next_day("2026-12-03", 0), "2026-12-03");
-    }
 }

@@ -450,7 +450,7 @@ impl Engine {
     /// same list whenever asked for that day, and no song served in
     /// another day's list of the last four weeks.
     pub fn rediscover(&self, user: i64, day: &str, n: usize, quiet_days: Option<u32>) -> Result<Rediscovery> {
-        let Some((y, mo, d)) = chrono_day(day) else {
+        let Some(since) = day_offset(day, -REDISCOVER_REPEAT_DAYS) else {
             return Err(EngineError::BadRequest(format!("date must be YYYY-MM-DD, got {day:?}")));
         };
         let m = self.models();
@@ -460,7 +460,6 @@ impl Engine {
             let name = self.user(store, user)?;
             let history = played(store, c, user)?;
             let p = h.profile(&history, &[], &[]);
-            let since = day_minus(y, mo, d, REDISCOVER_REPEAT_DAYS);
             let exclude: HashSet<usize> = store
                 .list_served_other_days(user, "rediscover", day, &since)?
                 .into_iter()
@@ -658,15 +657,31 @@ fn mix_sentence(store: &Store, m: &Models, r: &MixReason, clusters: &[Fingerprin
     Ok(s)
 }
 
-/// YYYY-MM-DD of `days` before the given day.
-fn day_minus(y: i32, m: u32, d: u32, days: i64) -> String {
-    // Days from civil (Howard Hinnant's algorithm), and back.
+/// `NAME@WEIGHT` → (NAME, WEIGHT); without a numeric weight after the
+/// last `@`, the whole text is the name and the weight 1 (so
+/// `user@example` stays a name).
+pub fn weighted(s: &str) -> (String, f32) {
+    match s.rsplit_once('@') {
+        Some((name, w)) if !name.is_empty() => match w.trim().parse::<f32>() {
+            Ok(w) => (name.to_string(), w),
+            Err(_) => (s.to_string(), 1.0),
+        },
+        _ => (s.to_string(), 1.0),
+    }
+}
+
+/// The day `days` after `day` (YYYY-MM-DD; negative: before), or `None`
+/// for a malformed day.
+pub fn day_offset(day: &str, days: i64) -> Option<String> {
+    let (y, m, d) = chrono_day(day)?;
+    // Days from civil and back (Howard Hinnant's algorithms), from
+    // 0000-03-01.
     let (y2, m2) = if m <= 2 { (y as i64 - 1, m as i64 + 9) } else { (y as i64, m as i64 - 3) };
     let era = y2.div_euclid(400);
     let yoe = y2 - era * 400;
     let doy = (153 * m2 + 2) / 5 + d as i64 - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let z = era * 146_097 + doe - days;
+    let z = era * 146_097 + doe + days;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
@@ -675,16 +690,30 @@ fn day_minus(y: i32, m: u32, d: u32, days: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    Some(format!("{y:04}-{m:02}-{d:02}"))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::{day_offset, weighted};
+
     #[test]
-    fn days_back_cross_months_years_and_leap_days() {
-        assert_eq!(super::day_minus(2026, 12, 3, 28), "2026-11-05");
-        assert_eq!(super::day_minus(2024, 3, 1, 1), "2024-02-29");
-        assert_eq!(super::day_minus(2027, 1, 10, 28), "2026-12-13");
-        assert_eq!(super::day_minus(2026, 12, 3, 0), "2026-12-03");
+    fn days_cross_months_years_and_leap_days() {
+        let day = |d: &str, k: i64| day_offset(d, k).unwrap();
+        assert_eq!(day("2026-12-03", -28), "2026-11-05");
+        assert_eq!(day("2024-03-01", -1), "2024-02-29");
+        assert_eq!(day("2027-01-10", -28), "2026-12-13");
+        assert_eq!(day("2026-12-03", 0), "2026-12-03");
+        assert_eq!(day("2026-12-30", 3), "2027-01-02");
+        assert_eq!(day("2024-02-28", 1), "2024-02-29");
+        assert_eq!(day_offset("2026-02-30", 1), None);
+    }
+
+    #[test]
+    fn weights_follow_an_at_sign() {
+        assert_eq!(weighted("Nina Simone@2"), ("Nina Simone".to_string(), 2.0));
+        assert_eq!(weighted("Nina Simone"), ("Nina Simone".to_string(), 1.0));
+        assert_eq!(weighted("user@example"), ("user@example".to_string(), 1.0));
+        assert_eq!(weighted("@3"), ("@3".to_string(), 1.0));
     }
 }

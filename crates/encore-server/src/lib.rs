@@ -338,12 +338,12 @@ async fn mix(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<enco
         return Err(ApiError::BadRequest(format!("unknown parameter {:?}", truncate(k))));
     }
     let named = |kind: &str| -> Vec<(String, f32)> {
-        all.iter().filter(|(k, v)| k == kind && !v.is_empty()).map(|(_, v)| weighted(v)).collect()
+        all.iter().filter(|(k, v)| k == kind && !v.is_empty()).map(|(_, v)| encore_engine::mixes::weighted(v)).collect()
     };
     let mut songs = Vec::new();
     for (_, v) in all.iter().filter(|(k, _)| k == "song") {
         for part in v.split(',').filter(|x| !x.is_empty()) {
-            let (sid, w) = weighted(part);
+            let (sid, w) = encore_engine::mixes::weighted(part);
             songs.push((id(&sid, "song")?, w));
         }
     }
@@ -380,17 +380,6 @@ async fn mix(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<enco
     }
     let e = s.engine.clone();
     Ok(Json(blocking(move || Ok(e.mix(&q)?)).await?))
-}
-
-/// `NAME@WEIGHT` → (NAME, WEIGHT); without a numeric weight, 1.
-fn weighted(s: &str) -> (String, f32) {
-    match s.rsplit_once('@') {
-        Some((name, w)) if !name.is_empty() => match w.trim().parse::<f32>() {
-            Ok(w) => (name.to_string(), w),
-            Err(_) => (s.to_string(), 1.0),
-        },
-        _ => (s.to_string(), 1.0),
-    }
 }
 
 async fn song_path(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<encore_engine::mixes::SongPath> {
