@@ -9,6 +9,7 @@ use encore_store::{SongInfo, Store};
 use serde::Serialize;
 
 use crate::ui;
+use encore_engine::playlist::PlaylistFormat;
 
 /// Songs a user will like, with the songs of theirs that led there.
 #[derive(Debug, clap::Args)]
@@ -38,6 +39,9 @@ pub struct RecommendArgs {
     candidates: encore_engine::Candidates,
     #[command(flatten)]
     query: QueryArgs,
+    /// A playlist file (hybrid model only).
+    #[command(flatten)]
+    playlist: PlaylistArgs,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -141,15 +145,19 @@ impl QueryArgs {
     }
 }
 
-/// Today's discovery playlist for a user.
+/// Today's discovery playlist for a user (or, with --all-users, every
+/// user's as playlist files).
 #[derive(Debug, clap::Args)]
 pub struct DiscoverArgs {
     /// The user's name (as imported).
-    #[arg(long, required_unless_present = "user_id", conflicts_with = "user_id")]
+    #[arg(long, required_unless_present_any = ["user_id", "all_users"], conflicts_with = "user_id")]
     user: Option<String>,
     /// The user's store id instead of the name.
     #[arg(long)]
     user_id: Option<i64>,
+    /// Every user's playlist, one file each into --out DIR (a nightly job).
+    #[arg(long, conflicts_with_all = ["user", "user_id"], requires = "out")]
+    all_users: bool,
     /// The day, YYYY-MM-DD (default: today, UTC).
     #[arg(long)]
     date: Option<String>,
@@ -161,9 +169,59 @@ pub struct DiscoverArgs {
     /// for every set).
     #[arg(long, default_value = "index")]
     candidates: encore_engine::Candidates,
+    #[command(flatten)]
+    playlist: PlaylistArgs,
     /// Print JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// Playlist files for a player to open.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PlaylistArgs {
+    /// Write a playlist file instead of the list: m3u8, xspf or jspf.
+    #[arg(long = "format")]
+    format: Option<PlaylistFormat>,
+    /// Where to write it (default: standard output); a folder with
+    /// --all-users.
+    #[arg(long)]
+    out: Option<std::path::PathBuf>,
+    /// M3U8 paths are written relative to this folder (your music library
+    /// as the player sees it).
+    #[arg(long)]
+    library_root: Option<std::path::PathBuf>,
+}
+
+impl PlaylistArgs {
+    /// Writes the songs `ids` as a playlist called `title` to `--out` (or
+    /// standard output); returns the songs left out.
+    fn emit(
+        &self,
+        engine: &encore_engine::Engine,
+        ids: &[i64],
+        title: &str,
+        out: Option<&Path>,
+    ) -> anyhow::Result<usize> {
+        let format = self.format.unwrap_or(PlaylistFormat::M3u8);
+        let mut tracks = engine.playlist_tracks(ids).map_err(engine_error)?;
+        // Canonical paths on both sides, so a root given through a link
+        // still makes them relative.
+        for t in &mut tracks {
+            if let Some(c) = t.path.as_ref().and_then(|p| std::fs::canonicalize(p).ok()) {
+                t.path = Some(c.to_string_lossy().into_owned());
+            }
+        }
+        let root = self.library_root.as_ref().map(|r| std::fs::canonicalize(r).unwrap_or_else(|_| r.clone()));
+        let w = encore_engine::playlist::write(format, title, &tracks, root.as_deref());
+        match out {
+            Some(p) => crate::ui::write_atomic(p, w.text.as_bytes())?,
+            None => {
+                use std::io::Write;
+                std::io::stdout().write_all(w.text.as_bytes())?;
+            }
+        }
+        Ok(w.left_out)
+    }
 }
 
 /// Songs like a song.
@@ -349,9 +407,21 @@ pub fn discover_report(data_dir: &Path, user: &str, day: &str, n: usize) -> anyh
 
 pub fn discover(data_dir: &Path, a: DiscoverArgs) -> anyhow::Result<ExitCode> {
     let engine = encore_engine::Engine::open_with(data_dir, a.candidates).map_err(engine_error)?;
-    let (uid, _) = engine.with_store(|s| Ok(resolve_user(s, &a.user, a.user_id)?)).map_err(engine_error)?;
     let day = a.date.clone().unwrap_or_else(encore_engine::today);
+    if a.all_users {
+        return discover_all(&engine, &day, &a);
+    }
+    let (uid, _) = engine.with_store(|s| Ok(resolve_user(s, &a.user, a.user_id)?)).map_err(engine_error)?;
     let r = engine.discover(uid, &day, a.n).map_err(engine_error)?;
+    if a.playlist.format.is_some() || a.playlist.out.is_some() {
+        let ids: Vec<i64> = r.items.iter().map(|i| i.song_id).collect();
+        let title = format!("Discover {} for {}", r.date.as_deref().unwrap_or(&day), r.user);
+        let left = a.playlist.emit(&engine, &ids, &title, a.playlist.out.as_deref())?;
+        if left > 0 {
+            eprintln!("{left} of {} songs have no local file and are not in the M3U8", ids.len());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let report = engine.with_store(|s| Ok(report_of(s, r)?)).map_err(engine_error)?;
     if a.json {
         ui::print_json(&report)?;
@@ -361,11 +431,76 @@ pub fn discover(data_dir: &Path, a: DiscoverArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// What `discover --all-users` wrote.
+#[derive(Debug, Serialize)]
+struct AllUsersReport {
+    dir: std::path::PathBuf,
+    date: String,
+    files: usize,
+    songs: usize,
+    left_out: usize,
+    failed: Vec<String>,
+}
+
+/// Every user's discovery playlist for `day`, one file each.
+fn discover_all(engine: &encore_engine::Engine, day: &str, a: &DiscoverArgs) -> anyhow::Result<ExitCode> {
+    let dir = a.playlist.out.clone().context("--all-users needs --out DIR")?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let format = a.playlist.format.unwrap_or(PlaylistFormat::M3u8);
+    let users = engine.user_names().map_err(engine_error)?;
+    let bar = ui::count_bar(users.len() as u64, "playlists");
+    let mut r =
+        AllUsersReport { dir: dir.clone(), date: day.to_string(), files: 0, songs: 0, left_out: 0, failed: Vec::new() };
+    for (id, name) in &users {
+        bar.inc(1);
+        let list = match engine.discover(*id, day, a.n) {
+            Ok(l) => l,
+            Err(e) => {
+                r.failed.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        let ids: Vec<i64> = list.items.iter().map(|i| i.song_id).collect();
+        // A file name from the user name: letters, digits, '-', '_', '.'.
+        let safe: String =
+            name.chars().map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
+        let path = dir.join(format!("{safe}-{id}.{}", format.extension()));
+        r.left_out += a.playlist.emit(engine, &ids, &format!("Discover {day} for {name}"), Some(&path))?;
+        r.files += 1;
+        r.songs += ids.len();
+    }
+    bar.finish_and_clear();
+    if a.json {
+        ui::print_json(&r)?;
+    } else {
+        println!(
+            "{} playlists ({} songs, {} without a local file left out) in {}",
+            r.files,
+            r.songs,
+            r.left_out,
+            r.dir.display()
+        );
+        for f in &r.failed {
+            eprintln!("no playlist: {f}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn recommend(data_dir: &Path, a: RecommendArgs) -> anyhow::Result<ExitCode> {
     if a.model == "hybrid" && !a.as_trained {
         let engine = encore_engine::Engine::open_with(data_dir, a.candidates).map_err(engine_error)?;
         let (uid, _) = engine.with_store(|s| Ok(resolve_user(s, &a.user, a.user_id)?)).map_err(engine_error)?;
         let r = engine.recommend(uid, &a.query.query(a.n)?).map_err(engine_error)?;
+        if a.playlist.format.is_some() || a.playlist.out.is_some() {
+            let ids: Vec<i64> = r.items.iter().map(|i| i.song_id).collect();
+            let left =
+                a.playlist.emit(&engine, &ids, &format!("Recommended for {}", r.user), a.playlist.out.as_deref())?;
+            if left > 0 {
+                eprintln!("{left} of {} songs have no local file and are not in the M3U8", ids.len());
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
         let report = engine.with_store(|s| Ok(report_of(s, r)?)).map_err(engine_error)?;
         if a.json {
             ui::print_json(&report)?;

@@ -66,3 +66,15 @@ pub fn defaults<T: clap::Args>() -> T {
     }
     <P<T> as clap::Parser>::parse_from(["encore"]).a
 }
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and
+/// a rename, so a reader (a player importing playlists) never sees half a
+/// file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("writing into {}", dir.display()))?;
+    std::io::Write::write_all(&mut tmp, bytes).with_context(|| format!("writing {}", path.display()))?;
+    tmp.persist(path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}

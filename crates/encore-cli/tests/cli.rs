@@ -732,6 +732,54 @@ fn train_all_then_discover_recommend_similar_and_eval() {
         assert_eq!(s["similar"].as_array().unwrap().len(), 4, "{by}: {s}");
     }
 
+    // The discovery playlist as files a player opens: M3U8 paths relative
+    // to the library root, every one a file; JSPF to standard output; one
+    // file per user with --all-users.
+    let root = data.join("demo");
+    let m3u = data.join("d.m3u8");
+    let out = encore(
+        data,
+        &[
+            "discover",
+            "--user",
+            user,
+            "--date",
+            "2026-12-01",
+            "-n",
+            "10",
+            "--format",
+            "m3u8",
+            "--library-root",
+            root.to_str().unwrap(),
+            "--out",
+            m3u.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&m3u).unwrap();
+    assert!(text.starts_with("#EXTM3U\n"), "{text}");
+    let files: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(files.len(), 10, "{text}");
+    for f in &files {
+        assert!(!Path::new(f).is_absolute() && root.join(f).is_file(), "{f} is not a file under {}", root.display());
+    }
+    assert_eq!(text.matches("#EXTINF:").count(), 10);
+    let j = encore(data, &["discover", "--user", user, "--date", "2026-12-01", "-n", "10", "--format", "jspf"]);
+    let j: Value = serde_json::from_slice(&j.stdout).unwrap();
+    let tracks = j["playlist"]["track"].as_array().unwrap();
+    assert_eq!(tracks.len(), 10, "{j}");
+    assert!(tracks.iter().all(|t| t["location"][0].as_str().unwrap().starts_with("file:///")), "{j}");
+    assert!(tracks.iter().any(|t| t["identifier"][0].as_str().unwrap_or("").contains("musicbrainz.org/recording/")));
+    let all = data.join("playlists");
+    let r = json(&encore(
+        data,
+        &["discover", "--all-users", "--date", "2026-12-01", "-n", "5", "--out", all.to_str().unwrap(), "--json"],
+    ));
+    assert_eq!(r["files"], 150, "{r}");
+    assert_eq!(std::fs::read_dir(&all).unwrap().count(), 150);
+    let out = encore(data, &["discover", "--all-users"]);
+    assert!(!out.status.success(), "--all-users without --out");
+
     // An instant mix: explained, the seed left out, no song twice, the same
     // list on the same day.
     let mix = |args: &[&str]| json(&encore(data, &[&["mix", "--date", "2026-11-29", "--json"], args].concat()));

@@ -160,6 +160,21 @@ fn api_answers_and_bad_input_gets_4xx_with_a_message() {
         assert_eq!(status, want, "{path}: {body}");
         assert!(body.contains("\"error\""), "{path}: {body}");
     }
+    // The discovery playlist as files: M3U8 relative to the media root.
+    let (status, m3u) = get(a, "/v1/users/1/discover.m3u8?n=5&date=2026-11-30");
+    assert_eq!(status, 200, "{m3u}");
+    assert!(m3u.starts_with("#EXTM3U"), "{m3u}");
+    let files: Vec<&str> = m3u.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(files.len(), 5, "{m3u}");
+    assert!(files.iter().all(|f| dir.path().join("demo/audio").join(f).is_file()), "{m3u}");
+    let (status, jspf) = get(a, "/v1/users/1/discover.jspf?n=5&date=2026-11-30");
+    assert_eq!(status, 200);
+    let v: serde_json::Value = serde_json::from_str(&jspf).unwrap();
+    assert_eq!(v["playlist"]["track"].as_array().unwrap().len(), 5);
+    let (status, xspf) = get(a, "/v1/users/1/discover.xspf?n=5&date=2026-11-30");
+    assert_eq!(status, 200);
+    assert_eq!(xspf.matches("<track>").count(), 5, "{xspf}");
+    assert_eq!(get(a, "/v1/users/999999/discover.m3u8").0, 404);
     // Query words the text model has never seen are named.
     let (status, body) = get(a, "/v1/search?q=xylophonic%20summery");
     assert_eq!(status, 200, "{body}");

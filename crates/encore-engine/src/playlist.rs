@@ -1,8 +1,10 @@
-//! Playlists as players write them — M3U8 (extended M3U) and JSPF (XSPF
-//! in JSON, ListenBrainz's format) — read into entries to match against the
-//! catalog.
+//! Playlists as players read and write them: M3U8 (extended M3U), XSPF
+//! and JSPF (XSPF in JSON, ListenBrainz's format). Read into entries to
+//! match against the catalog; written from Encore's lists for a player to
+//! open.
 
 use std::path::Path;
+use std::str::FromStr;
 
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
@@ -118,9 +120,265 @@ pub fn parse_jspf(text: &str) -> anyhow::Result<Vec<PlaylistEntry>> {
         .collect())
 }
 
+/// A playlist file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlaylistFormat {
+    /// Extended M3U, UTF-8: file paths (relative to a library root).
+    M3u8,
+    /// XSPF (XML).
+    Xspf,
+    /// JSPF (XSPF as JSON, as ListenBrainz writes it).
+    Jspf,
+}
+
+impl PlaylistFormat {
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            PlaylistFormat::M3u8 => "m3u8",
+            PlaylistFormat::Xspf => "xspf",
+            PlaylistFormat::Jspf => "jspf",
+        }
+    }
+
+    /// The media type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            PlaylistFormat::M3u8 => "audio/x-mpegurl; charset=utf-8",
+            PlaylistFormat::Xspf => "application/xspf+xml; charset=utf-8",
+            PlaylistFormat::Jspf => "application/jspf+json; charset=utf-8",
+        }
+    }
+}
+
+impl FromStr for PlaylistFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "m3u8" | "m3u" => Ok(PlaylistFormat::M3u8),
+            "xspf" => Ok(PlaylistFormat::Xspf),
+            "jspf" => Ok(PlaylistFormat::Jspf),
+            other => Err(format!("playlist format must be m3u8, xspf or jspf, not {other:?}")),
+        }
+    }
+}
+
+/// One song as a playlist names it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PlaylistTrack {
+    /// Title.
+    pub title: String,
+    /// Artist name.
+    pub artist: Option<String>,
+    /// Album.
+    pub album: Option<String>,
+    /// Duration, milliseconds.
+    pub duration_ms: Option<i64>,
+    /// The audio file, as stored.
+    pub path: Option<String>,
+    /// MusicBrainz recording id.
+    pub mbid: Option<String>,
+}
+
+impl From<encore_store::PlaylistRow> for PlaylistTrack {
+    fn from(r: encore_store::PlaylistRow) -> Self {
+        PlaylistTrack {
+            title: r.title,
+            artist: r.artist,
+            album: r.album,
+            duration_ms: r.duration_ms,
+            path: r.path,
+            mbid: r.mbid,
+        }
+    }
+}
+
+impl crate::Engine {
+    /// The given songs (store ids) as playlist tracks, in order.
+    pub fn playlist_tracks(&self, ids: &[i64]) -> crate::Result<Vec<PlaylistTrack>> {
+        self.with_store(|s| Ok(s.playlist_rows(ids)?.into_iter().map(PlaylistTrack::from).collect()))
+    }
+
+    /// Every user's name, by id.
+    pub fn user_names(&self) -> crate::Result<Vec<(i64, String)>> {
+        self.with_store(|s| Ok(s.user_names()?))
+    }
+}
+
+/// A written playlist and the songs it had to leave out (M3U8 lists files
+/// only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The file's text.
+    pub text: String,
+    /// Songs left out for want of a file.
+    pub left_out: usize,
+}
+
+/// `path` relative to `root` when inside it (else as it is).
+fn relative(path: &str, root: Option<&Path>) -> String {
+    let p = Path::new(path);
+    match root.and_then(|r| p.strip_prefix(r).ok()) {
+        Some(rel) => rel.to_string_lossy().into_owned(),
+        None => path.to_string(),
+    }
+}
+
+/// `file://` URL of an absolute path (percent-encoding what a URL cannot
+/// hold).
+fn file_url(path: &str) -> String {
+    let mut out = String::from("file://");
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn xml(s: &str) -> String {
+    s.chars()
+        .filter(|&c| c == '\t' || c == '\n' || c == '\r' || c >= ' ')
+        .map(|c| match c {
+            '&' => "&amp;".to_string(),
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            '"' => "&quot;".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// Writes `tracks` as a playlist called `title`. M3U8 gives paths relative
+/// to `library_root` (what Navidrome and most players import) and leaves
+/// out songs without a file; XSPF and JSPF list every song, by file URL
+/// where there is one and by MusicBrainz recording URL where known.
+pub fn write(format: PlaylistFormat, title: &str, tracks: &[PlaylistTrack], library_root: Option<&Path>) -> Written {
+    let name = |t: &PlaylistTrack| match &t.artist {
+        Some(a) => format!("{a} - {}", t.title),
+        None => t.title.clone(),
+    };
+    let mbid_url = |t: &PlaylistTrack| t.mbid.as_ref().map(|m| format!("https://musicbrainz.org/recording/{m}"));
+    match format {
+        PlaylistFormat::M3u8 => {
+            let mut text = format!("#EXTM3U\n#PLAYLIST:{}\n", title.replace(['\n', '\r'], " "));
+            let mut left_out = 0;
+            for t in tracks {
+                let Some(p) = &t.path else {
+                    left_out += 1;
+                    continue;
+                };
+                let secs = t.duration_ms.map_or(-1, |ms| (ms + 500) / 1000);
+                text.push_str(&format!(
+                    "#EXTINF:{secs},{}\n{}\n",
+                    name(t).replace(['\n', '\r'], " "),
+                    relative(p, library_root)
+                ));
+            }
+            Written { text, left_out }
+        }
+        PlaylistFormat::Xspf => {
+            let mut text = format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<playlist version=\"1\" xmlns=\"http://xspf.org/ns/0/\">\n  <title>{}</title>\n  <creator>Encore</creator>\n  <trackList>\n",
+                xml(title)
+            );
+            for t in tracks {
+                text.push_str("    <track>\n");
+                if let Some(p) = &t.path {
+                    text.push_str(&format!("      <location>{}</location>\n", xml(&file_url(p))));
+                }
+                if let Some(u) = mbid_url(t) {
+                    text.push_str(&format!("      <identifier>{}</identifier>\n", xml(&u)));
+                }
+                text.push_str(&format!("      <title>{}</title>\n", xml(&t.title)));
+                if let Some(a) = &t.artist {
+                    text.push_str(&format!("      <creator>{}</creator>\n", xml(a)));
+                }
+                if let Some(a) = &t.album {
+                    text.push_str(&format!("      <album>{}</album>\n", xml(a)));
+                }
+                if let Some(d) = t.duration_ms {
+                    text.push_str(&format!("      <duration>{d}</duration>\n"));
+                }
+                text.push_str("    </track>\n");
+            }
+            text.push_str("  </trackList>\n</playlist>\n");
+            Written { text, left_out: 0 }
+        }
+        PlaylistFormat::Jspf => {
+            let track: Vec<serde_json::Value> = tracks
+                .iter()
+                .map(|t| {
+                    let mut v = serde_json::json!({ "title": t.title });
+                    if let Some(a) = &t.artist {
+                        v["creator"] = a.clone().into();
+                    }
+                    if let Some(a) = &t.album {
+                        v["album"] = a.clone().into();
+                    }
+                    if let Some(d) = t.duration_ms {
+                        v["duration"] = d.into();
+                    }
+                    if let Some(u) = mbid_url(t) {
+                        v["identifier"] = serde_json::json!([u]);
+                    }
+                    if let Some(p) = &t.path {
+                        v["location"] = serde_json::json!([file_url(p)]);
+                    }
+                    v
+                })
+                .collect();
+            let doc = serde_json::json!({ "playlist": { "title": title, "creator": "Encore", "track": track } });
+            let mut text = serde_json::to_string_pretty(&doc).expect("JSON values serialise");
+            text.push('\n');
+            Written { text, left_out: 0 }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tracks() -> Vec<PlaylistTrack> {
+        vec![
+            PlaylistTrack {
+                title: "Jóga".into(),
+                artist: Some("Björk".into()),
+                album: Some("Homogenic".into()),
+                duration_ms: Some(305_400),
+                path: Some("/music/Björk/Homogenic/03 Jóga.flac".into()),
+                mbid: Some("0b7b6f4e-2b41-4b53-9c1e-3d6f0b8a9c11".into()),
+            },
+            PlaylistTrack { title: "No <file> & co".into(), artist: None, ..Default::default() },
+        ]
+    }
+
+    #[test]
+    fn written_playlists_read_back() {
+        let m = write(PlaylistFormat::M3u8, "Discover", &tracks(), Some(Path::new("/music")));
+        assert_eq!(m.left_out, 1);
+        let back = parse_m3u8(&m.text);
+        assert_eq!(back.len(), 1);
+        assert_eq!(back[0].location.as_deref(), Some("Björk/Homogenic/03 Jóga.flac"));
+        assert_eq!((back[0].artist.as_deref(), back[0].title.as_deref()), (Some("Björk"), Some("Jóga")));
+        assert!(m.text.contains("#EXTINF:305,"));
+
+        let j = write(PlaylistFormat::Jspf, "Discover", &tracks(), None);
+        let back = parse_jspf(&j.text).unwrap();
+        assert_eq!(back.len(), 2);
+        assert_eq!(back[0].mbid.as_deref(), Some("0b7b6f4e-2b41-4b53-9c1e-3d6f0b8a9c11"));
+        assert_eq!(back[0].location.as_deref(), Some("file:///music/Bj%C3%B6rk/Homogenic/03%20J%C3%B3ga.flac"));
+        assert_eq!(back[1].title.as_deref(), Some("No <file> & co"));
+
+        let x = write(PlaylistFormat::Xspf, "A & B", &tracks(), None);
+        assert!(x.text.contains("<title>A &amp; B</title>"));
+        assert!(x.text.contains("<title>No &lt;file&gt; &amp; co</title>"));
+        assert_eq!(x.text.matches("<track>").count(), 2);
+        assert!("M3U".parse::<PlaylistFormat>().is_ok() && "wav".parse::<PlaylistFormat>().is_err());
+    }
 
     #[test]
     fn m3u8_names_and_locations() {

@@ -463,6 +463,40 @@ async fn discover(
     Ok(Json(blocking(move || Ok(e.discover(user, &day, n)?)).await?))
 }
 
+/// The discovery playlist as a file for a player: M3U8 paths relative to
+/// the media root (when the server has one), XSPF/JSPF with file URLs and
+/// MusicBrainz recording URLs.
+async fn discover_file(
+    s: AppState,
+    user: String,
+    q: Option<String>,
+    format: encore_engine::playlist::PlaylistFormat,
+) -> Result<Response, ApiError> {
+    let user = id(&user, "user")?;
+    let p = params(q)?;
+    let day = p.get("date").filter(|d| !d.is_empty()).cloned().unwrap_or_else(encore_engine::today);
+    let n = count(&p, 30)?;
+    let e = s.engine.clone();
+    let root = s.media_root.clone();
+    let (name, text) = blocking(move || {
+        let r = e.discover(user, &day, n)?;
+        let ids: Vec<i64> = r.items.iter().map(|i| i.song_id).collect();
+        let tracks = e.playlist_tracks(&ids)?;
+        let title = format!("Discover {day} for {}", r.user);
+        let w = encore_engine::playlist::write(format, &title, &tracks, root.as_deref());
+        Ok((format!("discover-{day}.{}", format.extension()), w.text))
+    })
+    .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        text,
+    )
+        .into_response())
+}
+
 #[derive(Serialize)]
 struct SongPage {
     song: encore_store::SongInfo,
@@ -908,6 +942,24 @@ pub fn router(state: AppState, timeout: Duration, concurrency: usize) -> Router 
         .route("/v1/users/{id}/discover", get(discover))
         .route("/v1/users/{id}/history", get(user_history))
         .route("/v1/users/{id}/rediscover", get(rediscover))
+        .route(
+            "/v1/users/{id}/discover.m3u8",
+            get(|State(s): State<AppState>, Path(u): Path<String>, RawQuery(q): RawQuery| {
+                discover_file(s, u, q, encore_engine::playlist::PlaylistFormat::M3u8)
+            }),
+        )
+        .route(
+            "/v1/users/{id}/discover.xspf",
+            get(|State(s): State<AppState>, Path(u): Path<String>, RawQuery(q): RawQuery| {
+                discover_file(s, u, q, encore_engine::playlist::PlaylistFormat::Xspf)
+            }),
+        )
+        .route(
+            "/v1/users/{id}/discover.jspf",
+            get(|State(s): State<AppState>, Path(u): Path<String>, RawQuery(q): RawQuery| {
+                discover_file(s, u, q, encore_engine::playlist::PlaylistFormat::Jspf)
+            }),
+        )
         .route("/v1/users/{id}/fingerprint", get(fingerprint))
         .route("/v1/mix", get(mix))
         .route("/v1/path", get(song_path))

@@ -46,6 +46,14 @@ fn get(summary: &str, params: Vec<Value>) -> Value {
         "503": { "description": "no trained model yet", "content": error_body() } } } })
 }
 
+fn file(summary: &str, media: &str, params: Vec<Value>) -> Value {
+    json!({ "get": { "summary": summary, "parameters": params, "responses": {
+        "200": { "description": "OK", "content": { media: {} } },
+        "400": { "description": "bad parameter, with a message", "content": error_body() },
+        "404": { "description": "unknown user, with a message", "content": error_body() },
+        "503": { "description": "no trained model yet", "content": error_body() } } } })
+}
+
 fn png(summary: &str, params: Vec<Value>) -> Value {
     json!({ "get": { "summary": summary, "parameters": params, "responses": {
         "200": { "description": "OK", "content": { "image/png": {} } },
@@ -175,6 +183,9 @@ pub fn spec() -> Value {
             "/v1/users/{id}/recommendations": get("recommendations with explanations and pool sizes", rec_params),
             "/v1/users/{id}/discover": get("the daily discovery playlist", vec![id("user id"), n.clone(),
                 param("date", "query", "string", "YYYY-MM-DD (default today, UTC)")]),
+            "/v1/users/{id}/discover.m3u8": file("the daily discovery playlist as M3U8 (paths relative to the media root; songs without a file left out)", "audio/x-mpegurl", vec![id("user id"), n.clone(), param("date", "query", "string", "YYYY-MM-DD (default today, UTC)")]),
+            "/v1/users/{id}/discover.xspf": file("the daily discovery playlist as XSPF", "application/xspf+xml", vec![id("user id"), n.clone(), param("date", "query", "string", "YYYY-MM-DD (default today, UTC)")]),
+            "/v1/users/{id}/discover.jspf": file("the daily discovery playlist as JSPF (ListenBrainz's playlist JSON)", "application/jspf+json", vec![id("user id"), n.clone(), param("date", "query", "string", "YYYY-MM-DD (default today, UTC)")]),
             "/v1/users/{id}/rediscover": get("songs the user played often and then stopped playing; the same list all day, no song again within four weeks",
                 vec![id("user id"), n.clone(), param("date", "query", "string", "YYYY-MM-DD (default today, UTC)"),
                      with_schema("quiet_days", "query", json!({ "type": "integer", "minimum": 0, "maximum": 36500 }), "leave out songs played within these days (default 14)")]),

@@ -133,6 +133,31 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// What a playlist file names of each song, in the given order (unknown
+    /// ids left out).
+    pub fn playlist_rows(&self, ids: &[i64]) -> Result<Vec<PlaylistRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT s.id, s.title, a.name, s.release, s.duration_ms, s.audio_path, s.mbid FROM songs s
+             LEFT JOIN artists a ON a.id = s.artist_id WHERE s.id = ?1",
+        )?;
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let mut rows = st.query([id])?;
+            if let Some(r) = rows.next()? {
+                out.push(PlaylistRow {
+                    id: r.get(0)?,
+                    title: r.get(1)?,
+                    artist: r.get(2)?,
+                    album: r.get(3)?,
+                    duration_ms: r.get(4)?,
+                    path: r.get(5)?,
+                    mbid: r.get(6)?,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// Songs that have an audio file, as (song id, artist id, path).
     pub fn songs_with_audio(&self) -> Result<Vec<(i64, Option<i64>, String)>> {
         let mut st = self
@@ -184,6 +209,25 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// One song as a playlist file names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaylistRow {
+    /// Store id.
+    pub id: i64,
+    /// Title.
+    pub title: String,
+    /// Artist name.
+    pub artist: Option<String>,
+    /// Release (album).
+    pub album: Option<String>,
+    /// Duration, milliseconds.
+    pub duration_ms: Option<i64>,
+    /// Audio file.
+    pub path: Option<String>,
+    /// MusicBrainz recording id.
+    pub mbid: Option<String>,
 }
 
 impl Store {

@@ -34,6 +34,7 @@ mod matrix;
 mod schema;
 
 pub use artifacts::{ArtifactDir, ArtifactWriter};
+pub use documents::PlaylistRow;
 pub use error::{Error, Result};
 pub use import::{ImportCounts, ImportRecord, ImportSession, ImportStart, RowIssue, MAX_STORED_ISSUES};
 pub use matrix::{Histogram, HistoryEntry, MatrixStats, SongInfo, StoreStats};

@@ -302,6 +302,13 @@ impl Store {
         Ok(self.conn.query_row("SELECT id FROM users WHERE name = ?1", [name], |r| r.get(0)).optional()?)
     }
 
+    /// Every user as (id, name), by id.
+    pub fn user_names(&self) -> Result<Vec<(i64, String)>> {
+        let mut st = self.conn.prepare("SELECT id, name FROM users ORDER BY id")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The name of user `id`.
     pub fn user_name(&self, id: i64) -> Result<Option<String>> {
         use rusqlite::OptionalExtension;
