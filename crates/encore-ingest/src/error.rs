@@ -13,6 +13,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The file names no listener and none was given.
+    #[error("{path}: this {format} file names no listener: pass --user NAME (nothing was imported)")]
+    NeedsUser {
+        /// The input.
+        path: PathBuf,
+        /// Its format.
+        format: &'static str,
+    },
     /// The format name is not one Encore reads.
     #[error("unknown format {0:?} (expected one of: {list})", list = crate::Format::names().join(", "))]
     UnknownFormat(String),

@@ -98,6 +98,9 @@ pub fn import_file(
         Some(u) => format!("{format}:user={u}"),
         None => format.to_string(),
     };
+    if format == Format::SpotifyHistory && opts.parse.user.is_none() && !names_a_user(path)? {
+        return Err(Error::NeedsUser { path: path.to_path_buf(), format: format.name() });
+    }
     let key = file_key(path, &how)?;
     let (mut session, status) = match store.begin_import(&key, &file, format.name())? {
         ImportStart::Done(rec) => {
@@ -233,6 +236,22 @@ impl Sniff {
             hint,
         })
     }
+}
+
+/// Whether the start of a Spotify export names its listener: a
+/// `"username"` with a non-empty string value (the old export format has
+/// none at all).
+fn names_a_user(path: &Path) -> Result<bool> {
+    let mut buf = Vec::new();
+    // A stream cut short still shows its start; the import reports the cut.
+    let _ = open_input(path, Default::default())?.take(64 * 1024).read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf);
+    Ok(text.match_indices("\"username\"").any(|(i, k)| {
+        let rest = text[i + k.len()..].trim_start();
+        let Some(rest) = rest.strip_prefix(':') else { return false };
+        let rest = rest.trim_start();
+        rest.starts_with('"') && !rest[1..].starts_with('"')
+    }))
 }
 
 fn guess(path: &Path) -> Option<Format> {

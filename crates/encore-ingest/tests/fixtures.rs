@@ -206,7 +206,7 @@ fn spotify_old_export_needs_a_user() {
     let (_d, mut store) = fresh();
     let err = import(&mut store, Format::SpotifyHistory, "spotify/StreamingHistory0.json", None).unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(err, Error::WrongFormat { rows: 3, .. }), "{msg}");
+    assert!(matches!(err, Error::NeedsUser { .. }), "refused up front, before any row: {msg}");
     assert!(msg.contains("pass --user"), "{msg}");
     assert_eq!(count(&store, "imports"), 0, "a refused file leaves no trace");
 
@@ -246,6 +246,37 @@ fn csv_counts_and_events() {
 
     let err = import(&mut store, Format::Csv, "csv/bad-header.csv", None).unwrap_err();
     assert!(err.to_string().contains("no user and item columns"), "{err}");
+}
+
+#[test]
+fn csv_play_counts_with_their_last_play() {
+    // A music-library export: play count + last played. A count of 1 is one
+    // listen, 0 is ignored, a time in the year 3000 is refused, and two rows
+    // of one song add up with the later time kept.
+    let (_d, mut store) = fresh();
+    let s = import(&mut store, Format::Csv, "csv/library-export.csv", None).unwrap();
+    assert_eq!(counts(&s), (5, 3, 0, 1, 1), "{:?}", s.errors);
+    assert_eq!(errors(&s).len(), 1);
+    assert!(errors(&s)[0].1.contains("in the future"), "{:?}", errors(&s));
+    let (plays, last): (i64, i64) = store
+        .conn()
+        .query_row(
+            "SELECT c.plays, c.last_ts FROM song_counts c JOIN songs s ON s.id = c.song_id WHERE s.title = 'Jóga'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((plays, last), (14, 1_717_236_000));
+    assert_eq!(count(&store, "listens"), 1);
+    let user: i64 = store.user_id("ana").unwrap().unwrap();
+    let h = store.user_history(user).unwrap();
+    let joga = h.iter().find(|e| e.plays == 14.0).expect("Jóga in the history");
+    assert_eq!(joga.last_played, 1_717_236_000, "the history knows the last play");
+    let m = store.interactions().unwrap();
+    assert!(m.last_played.contains(&1_717_236_000));
+    // Importing it again changes nothing.
+    let again = import(&mut store, Format::Csv, "csv/library-export.csv", None).unwrap();
+    assert_eq!(again.status, ImportStatus::AlreadyImported);
 }
 
 #[test]

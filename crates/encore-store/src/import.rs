@@ -203,7 +203,7 @@ impl ImportSession<'_> {
     pub fn write(&mut self, rec: &Record) -> Result<()> {
         // A rejected record is not counted here: the caller counts it as
         // skipped (ImportSession::skip), once.
-        if let Record::Listen { ts, .. } = rec {
+        if let Record::Listen { ts, .. } | Record::SongCount { last_played: Some(ts), .. } = rec {
             encore_types::check_listen_time(*ts, now()).map_err(crate::Error::Rejected)?;
         }
         if let Record::ArtistCount { artist, .. } = rec {
@@ -224,10 +224,10 @@ impl ImportSession<'_> {
                 .execute(params![u, ts, s, ms_played, skipped])?
                     == 1
             }
-            Record::SongCount { user, track, plays } => {
+            Record::SongCount { user, track, plays, last_played } => {
                 let u = cat.user(conn, user)?;
                 let (s, _) = cat.song(conn, track)?;
-                upsert_count(conn, "song_counts", "song_id", u, s, *plays, self.id)?
+                upsert_song_count(conn, u, s, *plays, *last_played, self.id)?
             }
             Record::ArtistCount { user, artist, plays } => {
                 let u = cat.user(conn, user)?;
@@ -350,6 +350,27 @@ impl Drop for ImportSession<'_> {
 
 /// Inserts or updates an aggregate count: rows of the same import add up, a
 /// later import replaces the count. Returns whether anything changed.
+/// [`upsert_count`] for songs, keeping the latest last-played time of the
+/// rows summed (or the new file's, when it replaces the count).
+fn upsert_song_count(
+    conn: &rusqlite::Connection,
+    user: i64,
+    song: i64,
+    plays: u32,
+    last: Option<i64>,
+    import: i64,
+) -> Result<bool> {
+    let sql = "INSERT INTO song_counts (user_id, song_id, plays, import_id, last_ts) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (user_id, song_id) DO UPDATE SET
+           plays = CASE WHEN import_id = excluded.import_id THEN plays + excluded.plays ELSE excluded.plays END,
+           last_ts = CASE WHEN import_id = excluded.import_id THEN max(coalesce(last_ts, 0), coalesce(excluded.last_ts, 0))
+                          ELSE excluded.last_ts END,
+           import_id = excluded.import_id
+         WHERE import_id = excluded.import_id OR plays <> excluded.plays
+           OR coalesce(last_ts, -1) <> coalesce(excluded.last_ts, -1)";
+    Ok(conn.prepare_cached(sql)?.execute(params![user, song, plays, import, last])? == 1)
+}
+
 fn upsert_count(
     conn: &rusqlite::Connection,
     table: &str,

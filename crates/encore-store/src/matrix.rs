@@ -199,10 +199,13 @@ impl Store {
         let songs = IdIndex::load(self, "songs")?;
         let mut listens =
             self.conn.prepare(&format!("SELECT user_id, song_id, ts, {} FROM listens ORDER BY user_id", skip_sql()))?;
-        let mut counts = self.conn.prepare("SELECT user_id, song_id, plays FROM song_counts ORDER BY user_id")?;
+        let mut counts = self
+            .conn
+            .prepare("SELECT user_id, song_id, plays, coalesce(last_ts, 0) FROM song_counts ORDER BY user_id")?;
         let l = listens.query_map([], |r| listen_entry(r, &songs))?;
-        let c = counts
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, (songs.get(r.get(1)?), r.get::<_, i64>(2)? as f32, 0, 0))))?;
+        let c = counts.query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, (songs.get(r.get(1)?), r.get::<_, i64>(2)? as f32, 0, r.get::<_, i64>(3)?)))
+        })?;
         let mut sources: Vec<Source<'_>> =
             vec![Box::new(l.map(|r| r.map_err(Into::into))), Box::new(c.map(|r| r.map_err(Into::into)))];
         build(&users, songs.ids.clone(), &mut sources)
@@ -348,7 +351,7 @@ impl Store {
                     max(ts)
              FROM listens WHERE user_id = ?1 GROUP BY song_id
              UNION ALL
-             SELECT song_id, plays, 0, 0 FROM song_counts WHERE user_id = ?1",
+             SELECT song_id, plays, 0, coalesce(last_ts, 0) FROM song_counts WHERE user_id = ?1",
             skip = skip_sql()
         ))?;
         let mut merged: std::collections::BTreeMap<i64, HistoryEntry> = Default::default();

@@ -5,7 +5,7 @@ use rusqlite::Connection;
 use crate::{Error, Result};
 
 /// Version of the schema this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 const SCHEMA: &str = r#"
 -- Other lists served by day (rediscovery), so a song is not served again
@@ -77,6 +77,7 @@ CREATE TABLE IF NOT EXISTS song_counts (
     song_id   INTEGER NOT NULL,
     plays     INTEGER NOT NULL,
     import_id INTEGER NOT NULL,
+    last_ts   INTEGER,               -- the last play, when the source says (v5)
     PRIMARY KEY (user_id, song_id)
 ) WITHOUT ROWID;
 
@@ -150,6 +151,12 @@ pub(crate) fn prepare(conn: &Connection) -> Result<()> {
         return Err(Error::SchemaTooNew { got: version, max: SCHEMA_VERSION });
     }
     conn.execute_batch(SCHEMA)?;
+    // v5: song_counts.last_ts (a v4 store gains the column, NULL: unknown).
+    let has_last: bool =
+        conn.prepare("SELECT 1 FROM pragma_table_info('song_counts') WHERE name = 'last_ts'")?.exists([])?;
+    if !has_last {
+        conn.execute_batch("ALTER TABLE song_counts ADD COLUMN last_ts INTEGER;")?;
+    }
     conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))?;
     Ok(())
 }
@@ -166,5 +173,23 @@ mod tests {
         prepare(&conn).unwrap(); // reopening the same version is fine
         conn.execute_batch(&format!("PRAGMA user_version = {};", SCHEMA_VERSION + 1)).unwrap();
         assert!(matches!(prepare(&conn), Err(Error::SchemaTooNew { .. })));
+    }
+
+    #[test]
+    fn a_v4_store_gains_the_last_play_of_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("encore.db")).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE song_counts (user_id INTEGER NOT NULL, song_id INTEGER NOT NULL, plays INTEGER NOT NULL,
+                import_id INTEGER NOT NULL, PRIMARY KEY (user_id, song_id)) WITHOUT ROWID;
+             INSERT INTO song_counts VALUES (1, 2, 3, 4);
+             PRAGMA user_version = 4;",
+        )
+        .unwrap();
+        prepare(&conn).unwrap();
+        let (plays, last): (i64, Option<i64>) =
+            conn.query_row("SELECT plays, last_ts FROM song_counts", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        assert_eq!((plays, last), (3, None));
+        prepare(&conn).unwrap(); // once only
     }
 }

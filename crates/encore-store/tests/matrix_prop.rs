@@ -55,7 +55,7 @@ proptest! {
                 }
                 Ev::Count { user, song, plays } => {
                     let (u, t) = (format!("u{user}"), format!("Song {song}"));
-                    s.write(&Record::SongCount { user: u.clone(), track: track(*song), plays: *plays }).unwrap();
+                    s.write(&Record::SongCount { user: u.clone(), track: track(*song), plays: *plays, last_played: None }).unwrap();
                     *counts.entry((u, t)).or_default() += plays;
                 }
             }

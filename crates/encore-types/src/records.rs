@@ -66,7 +66,7 @@ pub enum Record {
         /// Whether the listener skipped it, when the source says.
         skipped: Option<bool>,
     },
-    /// An aggregate play count of one song by one user (no timestamps).
+    /// An aggregate play count of one song by one user.
     SongCount {
         /// The listener.
         user: String,
@@ -74,6 +74,9 @@ pub enum Record {
         track: TrackRef,
         /// How many plays.
         plays: u32,
+        /// The last of them, Unix seconds, when the source says (library
+        /// exports: play count + last played).
+        last_played: Option<i64>,
     },
     /// An aggregate play count of one artist by one user (Last.fm 360K).
     ArtistCount {

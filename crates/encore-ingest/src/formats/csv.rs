@@ -20,7 +20,7 @@ pub(super) const USER: &[&str] = &["user", "user_id", "userid", "user_name", "us
 pub(super) const ITEM: &[&str] = &["item", "item_id", "song", "song_id", "track", "track_id", "track_name", "title"];
 const ARTIST: &[&str] = &["artist", "artist_name", "artistname"];
 const COUNT: &[&str] = &["count", "plays", "play_count", "playcount"];
-const TIME: &[&str] = &["timestamp", "ts", "time", "listened_at"];
+const TIME: &[&str] = &["timestamp", "ts", "time", "listened_at", "last_played", "lastplayed", "last_played_at"];
 
 pub(super) fn find(cols: &[&str], names: &[&str]) -> Option<usize> {
     cols.iter().position(|c| names.contains(c))
@@ -146,21 +146,28 @@ pub(super) fn parse(
             match get(time_col)? {
                 "" => match count {
                     Some(0) => Ok(Parsed::Ignored("zero plays")),
-                    c => Ok(Parsed::Record(Record::SongCount { user, track, plays: c.unwrap_or(1) })),
+                    c => {
+                        Ok(Parsed::Record(Record::SongCount { user, track, plays: c.unwrap_or(1), last_played: None }))
+                    }
                 },
                 t => {
-                    if count.is_some_and(|c| c != 1) {
-                        return Err(format!(
-                            "count {} with a timestamp: a timed row is one listen",
-                            count.unwrap_or(0)
-                        ));
-                    }
                     let ts = match t.parse::<i64>() {
                         Ok(n) if n > 100_000_000_000 => n / 1000,
                         Ok(n) => n,
                         Err(_) => rfc3339(t)?,
                     };
-                    Ok(Parsed::Record(Record::Listen { user, ts, track, ms_played: None, skipped: None }))
+                    match count {
+                        // One timed row is one listen …
+                        None | Some(1) => {
+                            Ok(Parsed::Record(Record::Listen { user, ts, track, ms_played: None, skipped: None }))
+                        }
+                        Some(0) => Ok(Parsed::Ignored("zero plays")),
+                        // … a count with a time is a play count and its
+                        // last play, as music-library exports write them.
+                        Some(c) => {
+                            Ok(Parsed::Record(Record::SongCount { user, track, plays: c, last_played: Some(ts) }))
+                        }
+                    }
                 }
             }
         })()

@@ -84,5 +84,5 @@ pub(super) fn msd(f: &[&str], opts: &ParseOptions) -> Row {
         return Ok(Parsed::Ignored("zero plays"));
     }
     let track = TrackRef { ext_key: Some(format!("msd:{song}")), ..Default::default() };
-    Ok(Parsed::Record(Record::SongCount { user: user.to_string(), track, plays }))
+    Ok(Parsed::Record(Record::SongCount { user: user.to_string(), track, plays, last_played: None }))
 }
