@@ -98,7 +98,12 @@ pub fn import_file(
         Some(u) => format!("{format}:user={u}"),
         None => format.to_string(),
     };
-    if format == Format::SpotifyHistory && opts.parse.user.is_none() && !names_a_user(path)? {
+    let nameless = match format {
+        Format::ScrobblerLog => true,
+        Format::SpotifyHistory => !names_a_user(path)?,
+        _ => false,
+    };
+    if nameless && opts.parse.user.is_none() {
         return Err(Error::NeedsUser { path: path.to_path_buf(), format: format.name() });
     }
     let key = file_key(path, &how)?;

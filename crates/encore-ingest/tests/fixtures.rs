@@ -249,6 +249,33 @@ fn csv_counts_and_events() {
 }
 
 #[test]
+fn a_portable_players_scrobbler_log() {
+    let (_d, mut store) = fresh();
+    let err = import(&mut store, Format::ScrobblerLog, "scrobbler-log/scrobbler.log", None).unwrap_err();
+    assert!(matches!(err, Error::NeedsUser { .. }), "{err}");
+    assert_eq!(count(&store, "imports"), 0);
+    let s = import(&mut store, Format::ScrobblerLog, "scrobbler-log/scrobbler.log", Some("ana")).unwrap();
+    // 3 header lines ignored; Roads, Jóga (skipped), Teardrop (7 fields)
+    // stored; the second Roads is the same event; a bad time and a row
+    // without a title reported.
+    assert_eq!(counts(&s), (9, 3, 1, 2, 3), "{:?}", s.errors);
+    assert_eq!(errors(&s).iter().map(|e| e.0).collect::<Vec<_>>(), vec![6, 7]);
+    let (skipped, album, mbid): (i64, String, String) = store
+        .conn()
+        .query_row(
+            "SELECT l.skipped, s.release, s.mbid FROM listens l JOIN songs s ON s.id = l.song_id WHERE s.title = 'Jóga'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((skipped, album.as_str(), mbid.as_str()), (1, "Homogenic", "0b7b6f4e-2b41-4b53-9c1e-3d6f0b8a9c11"));
+    assert_eq!(
+        Format::detect(&std::fs::read(fixture("scrobbler-log/scrobbler.log")).unwrap()),
+        Some(Format::ScrobblerLog)
+    );
+}
+
+#[test]
 fn csv_play_counts_with_their_last_play() {
     // A music-library export: play count + last played. A count of 1 is one
     // listen, 0 is ignored, a time in the year 3000 is refused, and two rows

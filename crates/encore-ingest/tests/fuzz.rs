@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use encore_ingest::{Format, Item, Parsed};
 use proptest::prelude::*;
 
-const FORMATS: [&str; 7] =
-    ["lastfm-1k", "lastfm-360k", "msd-triplets", "listenbrainz", "spotify-history", "csv", "catalog"];
+const FORMATS: [&str; 8] =
+    ["lastfm-1k", "lastfm-360k", "msd-triplets", "listenbrainz", "spotify-history", "csv", "catalog", "scrobbler-log"];
 
 fn cases() -> u32 {
     std::env::var("ENCORE_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200)

@@ -28,9 +28,12 @@ pub enum Format {
     Csv,
     /// Catalog JSON lines: songs with metadata, no listens.
     Catalog,
+    /// A portable player's `.scrobbler.log` (Rockbox): listens of one
+    /// listener, named by `--user`.
+    ScrobblerLog,
 }
 
-const ALL: [Format; 7] = [
+const ALL: [Format; 8] = [
     Format::Lastfm1k,
     Format::Lastfm360k,
     Format::MsdTriplets,
@@ -38,6 +41,7 @@ const ALL: [Format; 7] = [
     Format::SpotifyHistory,
     Format::Csv,
     Format::Catalog,
+    Format::ScrobblerLog,
 ];
 
 /// Options that change how rows become records.
@@ -99,6 +103,7 @@ impl Format {
             Format::SpotifyHistory => "spotify-history",
             Format::Csv => "csv",
             Format::Catalog => "catalog",
+            Format::ScrobblerLog => "scrobbler-log",
         }
     }
 
@@ -134,6 +139,7 @@ impl Format {
             Format::SpotifyHistory => json::parse(input, skip, emit, |v| json::spotify(v, opts)),
             Format::Catalog => json::parse(input, skip, emit, json::catalog),
             Format::Csv => csv::parse(input, skip, emit, opts),
+            Format::ScrobblerLog => tsv::parse(input, skip, emit, |f| tsv::scrobbler_log(f, opts)),
         }
     }
 
@@ -141,6 +147,9 @@ impl Format {
     pub fn detect(sample: &[u8]) -> Option<Format> {
         let text = String::from_utf8_lossy(sample);
         let text = text.trim_start_matches('\u{feff}').trim_start();
+        if text.starts_with("#AUDIOSCROBBLER/") {
+            return Some(Format::ScrobblerLog);
+        }
         if text.starts_with('[') || text.starts_with('{') {
             let head: String = text.chars().take(4096).collect();
             return if head.contains("\"listened_at\"") {
@@ -321,7 +330,8 @@ mod tests {
 
     #[test]
     fn detects_each_format() {
-        let cases: [(&[u8], Format); 8] = [
+        let cases: [(&[u8], Format); 9] = [
+            (b"#AUDIOSCROBBLER/1.1\n#TZ/UTC\nA\tB\tC\t1\t200\tL\t1714557600\t\n", Format::ScrobblerLog),
             (b"user_000001\t2009-05-04T23:08:57Z\t\tA\t\tB\n", Format::Lastfm1k),
             (b"00000c28\t3bd73256-3905-4f3a-97e2-8b341527f805\tbetty\t2137\n", Format::Lastfm360k),
             (b"b80344d0\tSOAKIMP12A8C130995\t1\n", Format::MsdTriplets),

@@ -1,4 +1,5 @@
-//! The tab-separated formats: Last.fm 1K, Last.fm 360K, MSD triplets.
+//! The tab-separated formats: Last.fm 1K, Last.fm 360K, MSD triplets and
+//! portable players' `.scrobbler.log`.
 
 use std::io::{self, BufRead};
 
@@ -69,6 +70,55 @@ pub(super) fn lastfm_360k(f: &[&str], opts: &ParseOptions) -> Row {
         return Ok(Parsed::Ignored("zero plays"));
     }
     Ok(Parsed::Record(Record::ArtistCount { user: user.to_string(), artist, plays }))
+}
+
+/// A portable player's `.scrobbler.log` (Audioscrobbler portable player log
+/// 1.1, written by Rockbox and others): `#` header lines, then `artist \t
+/// album \t title \t track number \t length (s) \t L|S \t timestamp \t
+/// recording MBID` — L: listened, S: skipped. The file names no listener:
+/// `--user` does. Times are as the player wrote them (UTC when the header
+/// says `#TZ/UTC`; a player without a clock writes local time).
+pub(super) fn scrobbler_log(f: &[&str], opts: &ParseOptions) -> Row {
+    if f.first().is_some_and(|x| x.starts_with('#')) {
+        return Ok(Parsed::Ignored("header line"));
+    }
+    let user = opts.user.as_deref().ok_or("no listener; pass --user to name them")?;
+    if f.len() != 7 && f.len() != 8 {
+        return Err(format!("expected 8 tab-separated fields, got {}", f.len()));
+    }
+    let artist = ArtistRef { name: f[0].trim().to_string(), mbid: None };
+    let title = f[2].trim().to_string();
+    let rec_mbid = mbid(f.get(7).copied().unwrap_or(""))?;
+    if artist.name.is_empty() || (title.is_empty() && rec_mbid.is_none()) {
+        return Err("no artist or no title".into());
+    }
+    let skipped = match f[5].trim() {
+        "L" => false,
+        "S" => true,
+        other => return Err(format!("rating must be L or S, got {other:?}")),
+    };
+    let length: Option<u32> = match f[4].trim() {
+        "" => None,
+        s => Some(s.parse().map_err(|_| format!("invalid length {s:?}"))?),
+    };
+    let ts: i64 = f[6].trim().parse().map_err(|_| format!("invalid timestamp {:?}", f[6]))?;
+    let album = f[1].trim();
+    let track = TrackRef {
+        artist,
+        title,
+        mbid: rec_mbid,
+        release: (!album.is_empty()).then(|| album.to_string()),
+        ..Default::default()
+    };
+    Ok(Parsed::Record(Record::Listen {
+        user: user.to_string(),
+        ts,
+        track,
+        // A listened track played (at least the half a scrobble needs);
+        // its length is the best figure the log has.
+        ms_played: if skipped { None } else { length.map(|s| s.saturating_mul(1000)) },
+        skipped: Some(skipped),
+    }))
 }
 
 /// `user \t song \t play_count`
