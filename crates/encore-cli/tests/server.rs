@@ -160,6 +160,19 @@ fn api_answers_and_bad_input_gets_4xx_with_a_message() {
         assert_eq!(status, want, "{path}: {body}");
         assert!(body.contains("\"error\""), "{path}: {body}");
     }
+    // Users by name as well as by id; a name of digits is a name first; an
+    // unknown user is a 404.
+    let by_id = got("/v1/users/1/history");
+    let name = by_id["name"].as_str().unwrap().to_string();
+    let by_name = got(&format!("/v1/users/{name}/history"));
+    assert_eq!(by_name["user_id"], by_id["user_id"]);
+    assert_eq!(got(&format!("/v1/users/{name}/discover?n=3&date=2026-11-29"))["user_id"], 1);
+    assert_eq!(get(a, "/v1/users/nobody-at-all/history").0, 404);
+    let listen = br#"{"user":"2024","song_id":3,"timestamp":1700000000}"#;
+    assert_eq!(post(a, "/v1/listens", Some(KEY), listen).0, 200);
+    let digits = got("/v1/users/2024/history");
+    assert_eq!(digits["name"], "2024", "{digits}");
+    assert_ne!(digits["user_id"], 2024);
     // The discovery playlist as files: M3U8 relative to the media root.
     let (status, m3u) = get(a, "/v1/users/1/discover.m3u8?n=5&date=2026-11-30");
     assert_eq!(status, 200, "{m3u}");

@@ -230,6 +230,23 @@ fn truncate(s: &str) -> String {
     s.chars().take(40).collect()
 }
 
+/// The user a path names: by name first (a name made of digits is found by
+/// name when a user has it), else by store id. An unknown user is a 404.
+async fn user_of(s: &AppState, raw: &str) -> Result<i64, ApiError> {
+    let e = s.engine.clone();
+    let raw = raw.to_string();
+    blocking(move || match e.user_named(&raw) {
+        Ok(id) => Ok(id),
+        Err(EngineError::NotFound(_)) => match raw.parse::<i64>() {
+            // Whether the id exists is the handler's 404.
+            Ok(id) => Ok(id),
+            Err(_) => Err(ApiError::NotFound(format!("no user called {:?}", truncate(&raw)))),
+        },
+        Err(other) => Err(other.into()),
+    })
+    .await
+}
+
 fn id(s: &str, what: &str) -> Result<i64, ApiError> {
     s.parse().map_err(|_| ApiError::BadRequest(format!("{what} id must be an integer, got {:?}", truncate(s))))
 }
@@ -403,7 +420,7 @@ async fn rediscover(
     Path(user): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<encore_engine::mixes::Rediscovery> {
-    let user = id(&user, "user")?;
+    let user = user_of(&s, &user).await?;
     let p = params(q)?;
     let day = p.get("date").filter(|d| !d.is_empty()).cloned().unwrap_or_else(encore_engine::today);
     let n = count(&p, 30)?;
@@ -420,7 +437,7 @@ async fn fingerprint(
     Path(user): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<encore_engine::mixes::Fingerprint> {
-    let user = id(&user, "user")?;
+    let user = user_of(&s, &user).await?;
     let p = params(q)?;
     let day = p.get("date").filter(|d| !d.is_empty()).cloned();
     let n = count(&p, 30)?;
@@ -433,7 +450,7 @@ async fn recommendations(
     Path(user): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<encore_engine::Recommendations> {
-    let user = id(&user, "user")?;
+    let user = user_of(&s, &user).await?;
     let p = params(q)?;
     let query = Query {
         n: Some(count(&p, 20)?),
@@ -455,7 +472,7 @@ async fn discover(
     Path(user): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<encore_engine::Recommendations> {
-    let user = id(&user, "user")?;
+    let user = user_of(&s, &user).await?;
     let p = params(q)?;
     let day = p.get("date").filter(|d| !d.is_empty()).cloned().unwrap_or_else(encore_engine::today);
     let n = count(&p, 30)?;
@@ -472,7 +489,7 @@ async fn discover_file(
     q: Option<String>,
     format: encore_engine::playlist::PlaylistFormat,
 ) -> Result<Response, ApiError> {
-    let user = id(&user, "user")?;
+    let user = user_of(&s, &user).await?;
     let p = params(q)?;
     let day = p.get("date").filter(|d| !d.is_empty()).cloned().unwrap_or_else(encore_engine::today);
     let n = count(&p, 30)?;
@@ -644,7 +661,7 @@ async fn user_similar(
     Path(user): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<serde_json::Value> {
-    let user = id(&user, "user")?;
+    let user = user_of(&s, &user).await?;
     let n = count(&params(q)?, 10)?;
     let e = s.engine.clone();
     Ok(Json(
@@ -670,7 +687,7 @@ async fn user_similar(
 }
 
 async fn user_history(State(s): State<AppState>, Path(user): Path<String>) -> ApiResult<serde_json::Value> {
-    let user = id(&user, "user")?;
+    let user = user_of(&s, &user).await?;
     let e = s.engine.clone();
     Ok(Json(
         blocking(move || {
