@@ -243,6 +243,11 @@ impl Engine {
         self.with_store(|s| s.user_id(name)?.ok_or_else(|| EngineError::NotFound(format!("no user called {name:?}"))))
     }
 
+    /// Every user's name, by id.
+    pub fn user_names(&self) -> Result<Vec<(i64, String)>> {
+        self.with_store(|s| Ok(s.user_names()?))
+    }
+
     /// Songs standing for each seed of `q`, and the seeds as understood.
     fn resolve_seeds(&self, store: &Store, m: &Models, q: &MixQuery) -> Result<Resolved> {
         let c = &m.catalog;

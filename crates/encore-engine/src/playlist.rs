@@ -164,45 +164,13 @@ impl FromStr for PlaylistFormat {
     }
 }
 
-/// One song as a playlist names it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct PlaylistTrack {
-    /// Title.
-    pub title: String,
-    /// Artist name.
-    pub artist: Option<String>,
-    /// Album.
-    pub album: Option<String>,
-    /// Duration, milliseconds.
-    pub duration_ms: Option<i64>,
-    /// The audio file, as stored.
-    pub path: Option<String>,
-    /// MusicBrainz recording id.
-    pub mbid: Option<String>,
-}
-
-impl From<encore_store::PlaylistRow> for PlaylistTrack {
-    fn from(r: encore_store::PlaylistRow) -> Self {
-        PlaylistTrack {
-            title: r.title,
-            artist: r.artist,
-            album: r.album,
-            duration_ms: r.duration_ms,
-            path: r.path,
-            mbid: r.mbid,
-        }
-    }
-}
+/// One song as a playlist names it: the store's row.
+pub use encore_store::PlaylistRow as PlaylistTrack;
 
 impl crate::Engine {
     /// The given songs (store ids) as playlist tracks, in order.
     pub fn playlist_tracks(&self, ids: &[i64]) -> crate::Result<Vec<PlaylistTrack>> {
-        self.with_store(|s| Ok(s.playlist_rows(ids)?.into_iter().map(PlaylistTrack::from).collect()))
-    }
-
-    /// Every user's name, by id.
-    pub fn user_names(&self) -> crate::Result<Vec<(i64, String)>> {
-        self.with_store(|s| Ok(s.user_names()?))
+        self.with_store(|s| Ok(s.playlist_rows(ids)?))
     }
 }
 
@@ -345,6 +313,7 @@ mod tests {
     fn tracks() -> Vec<PlaylistTrack> {
         vec![
             PlaylistTrack {
+                id: 1,
                 title: "Jóga".into(),
                 artist: Some("Björk".into()),
                 album: Some("Homogenic".into()),

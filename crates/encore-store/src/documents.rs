@@ -136,15 +136,12 @@ impl Store {
     /// What a playlist file names of each song, in the given order (unknown
     /// ids left out).
     pub fn playlist_rows(&self, ids: &[i64]) -> Result<Vec<PlaylistRow>> {
-        let mut st = self.conn.prepare_cached(
+        self.rows_by_id(
             "SELECT s.id, s.title, a.name, s.release, s.duration_ms, s.audio_path, s.mbid FROM songs s
              LEFT JOIN artists a ON a.id = s.artist_id WHERE s.id = ?1",
-        )?;
-        let mut out = Vec::with_capacity(ids.len());
-        for &id in ids {
-            let mut rows = st.query([id])?;
-            if let Some(r) = rows.next()? {
-                out.push(PlaylistRow {
+            ids,
+            |r| {
+                Ok(PlaylistRow {
                     id: r.get(0)?,
                     title: r.get(1)?,
                     artist: r.get(2)?,
@@ -152,10 +149,9 @@ impl Store {
                     duration_ms: r.get(4)?,
                     path: r.get(5)?,
                     mbid: r.get(6)?,
-                });
-            }
-        }
-        Ok(out)
+                })
+            },
+        )
     }
 
     /// Songs that have an audio file, as (song id, artist id, path).
@@ -212,7 +208,7 @@ impl Store {
 }
 
 /// One song as a playlist file names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlaylistRow {
     /// Store id.
     pub id: i64,

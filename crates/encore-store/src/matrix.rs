@@ -321,21 +321,36 @@ impl Store {
     /// Display information of the given songs, in the given order; unknown
     /// ids are left out.
     pub fn songs(&self, ids: &[i64]) -> Result<Vec<SongInfo>> {
-        let mut st = self.conn.prepare_cached(
+        self.rows_by_id(
             "SELECT s.id, s.title, a.name, s.artist_id, coalesce(s.genre, a.genre) FROM songs s
              LEFT JOIN artists a ON a.id = s.artist_id WHERE s.id = ?1",
-        )?;
-        let mut out = Vec::with_capacity(ids.len());
-        for &id in ids {
-            let mut rows = st.query([id])?;
-            if let Some(r) = rows.next()? {
-                out.push(SongInfo {
+            ids,
+            |r| {
+                Ok(SongInfo {
                     id: r.get(0)?,
                     title: r.get(1)?,
                     artist: r.get(2)?,
                     artist_id: r.get(3)?,
                     genre: r.get(4)?,
-                });
+                })
+            },
+        )
+    }
+
+    /// Runs `sql` (one `?1`, the id) for each of `ids` in order and maps the
+    /// row found with `row`; ids without a row are left out.
+    pub(crate) fn rows_by_id<T>(
+        &self,
+        sql: &str,
+        ids: &[i64],
+        row: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut st = self.conn.prepare_cached(sql)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let mut rows = st.query([id])?;
+            if let Some(r) = rows.next()? {
+                out.push(row(r)?);
             }
         }
         Ok(out)
