@@ -243,6 +243,19 @@ impl Engine {
         self.with_store(|s| s.user_id(name)?.ok_or_else(|| EngineError::NotFound(format!("no user called {name:?}"))))
     }
 
+    /// The user a request names: by name first (a name made of digits is
+    /// found when a user has it), else by store id; an unknown name:
+    /// `NotFound`.
+    pub fn user_ref(&self, raw: &str) -> Result<i64> {
+        match self.user_named(raw) {
+            // Whether the id exists is the caller's NotFound.
+            Err(EngineError::NotFound(_)) => raw.parse::<i64>().map_err(|_| {
+                EngineError::NotFound(format!("no user called {:?}", raw.chars().take(40).collect::<String>()))
+            }),
+            found => found,
+        }
+    }
+
     /// Every user's name, by id.
     pub fn user_names(&self) -> Result<Vec<(i64, String)>> {
         self.with_store(|s| Ok(s.user_names()?))
@@ -390,13 +403,21 @@ impl Engine {
         clusters: &[FingerprintCluster],
     ) -> Result<Vec<MixEntry>> {
         let c = &m.catalog;
+        // Each seed is named once, however many items it explains.
+        let mut seeds: HashMap<usize, String> = HashMap::new();
+        for s in items.iter().filter_map(|it| it.reason.seed) {
+            if let std::collections::hash_map::Entry::Vacant(e) = seeds.entry(s) {
+                e.insert(song_name(store, c.song_ids[s])?);
+            }
+        }
+        let ids: Vec<i64> = items.iter().map(|it| c.song_ids[it.song]).collect();
+        let infos = store.songs(&ids)?;
+        if infos.len() != ids.len() {
+            return Err(EngineError::Internal(anyhow::anyhow!("a song of the mix vanished from the store")));
+        }
         let mut out = Vec::with_capacity(items.len());
-        for it in items {
-            let id = c.song_ids[it.song];
-            let info = store
-                .songs(&[id])?
-                .pop()
-                .ok_or_else(|| EngineError::Internal(anyhow::anyhow!("song {id} vanished")))?;
+        for ((it, id), info) in items.iter().zip(ids).zip(infos) {
+            let seed = it.reason.seed.and_then(|s| seeds.get(&s)).map(String::as_str);
             out.push(MixEntry {
                 song_id: id,
                 title: info.title,
@@ -407,7 +428,7 @@ impl Engine {
                 relevance: it.relevance,
                 by: it.reason.by.to_string(),
                 seed_song_id: it.reason.seed.map(|s| c.song_ids[s]),
-                explanation: mix_sentence(store, m, &it.reason, clusters)?,
+                explanation: mix_sentence(&it.reason, seed, clusters),
             });
         }
         Ok(out)
@@ -629,9 +650,8 @@ fn match_playlist(store: &Store, m: &Models, entries: &[PlaylistEntry]) -> Resul
     Ok((songs, missed))
 }
 
-fn mix_sentence(store: &Store, m: &Models, r: &MixReason, clusters: &[FingerprintCluster]) -> Result<String> {
-    let c = &m.catalog;
-    let seed = r.seed.map(|s| song_name(store, c.song_ids[s])).transpose()?;
+/// The sentence for `r`, with its seed song's name.
+fn mix_sentence(r: &MixReason, seed: Option<&str>, clusters: &[FingerprintCluster]) -> String {
     let cluster = r.centroid.and_then(|i| clusters.get(i).map(|k| (i, k)));
     let mut s = match (r.by, seed) {
         ("seed", _) => "your seed".to_string(),
@@ -659,7 +679,7 @@ fn mix_sentence(store: &Store, m: &Models, r: &MixReason, clusters: &[Fingerprin
     if r.personal {
         s.push_str(", and it fits your taste");
     }
-    Ok(s)
+    s
 }
 
 /// `NAME@WEIGHT` → (NAME, WEIGHT); without a numeric weight after the

@@ -230,21 +230,9 @@ fn truncate(s: &str) -> String {
     s.chars().take(40).collect()
 }
 
-/// The user a path names: by name first (a name made of digits is found by
-/// name when a user has it), else by store id. An unknown user is a 404.
-async fn user_of(s: &AppState, raw: &str) -> Result<i64, ApiError> {
-    let e = s.engine.clone();
-    let raw = raw.to_string();
-    blocking(move || match e.user_named(&raw) {
-        Ok(id) => Ok(id),
-        Err(EngineError::NotFound(_)) => match raw.parse::<i64>() {
-            // Whether the id exists is the handler's 404.
-            Ok(id) => Ok(id),
-            Err(_) => Err(ApiError::NotFound(format!("no user called {:?}", truncate(&raw)))),
-        },
-        Err(other) => Err(other.into()),
-    })
-    .await
+/// The `date` parameter, if given.
+fn date(p: &HashMap<String, String>) -> Option<String> {
+    p.get("date").filter(|d| !d.is_empty()).cloned()
 }
 
 fn id(s: &str, what: &str) -> Result<i64, ApiError> {
@@ -390,7 +378,7 @@ async fn mix(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<enco
         personal: finite(&p, "personal")?,
         exclude_played_days: num(&p, "exclude_played_days")?,
         tunables: tunables(&p)?,
-        day: p.get("date").filter(|d| !d.is_empty()).cloned(),
+        day: date(&p),
     };
     if q.songs.len() + q.albums.len() + q.artists.len() + q.genres.len() > 50 {
         return Err(ApiError::BadRequest("at most 50 seeds".into()));
@@ -420,16 +408,21 @@ async fn rediscover(
     Path(user): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<encore_engine::mixes::Rediscovery> {
-    let user = user_of(&s, &user).await?;
     let p = params(q)?;
-    let day = p.get("date").filter(|d| !d.is_empty()).cloned().unwrap_or_else(encore_engine::today);
+    let day = date(&p).unwrap_or_else(encore_engine::today);
     let n = count(&p, 30)?;
     let quiet: Option<u32> = num(&p, "quiet_days")?;
     if quiet.is_some_and(|d| d > 36_500) {
         return Err(ApiError::BadRequest("quiet_days must be at most 36500".into()));
     }
     let e = s.engine.clone();
-    Ok(Json(blocking(move || Ok(e.rediscover(user, &day, n, quiet)?)).await?))
+    Ok(Json(
+        blocking(move || {
+            let user = e.user_ref(&user)?;
+            Ok(e.rediscover(user, &day, n, quiet)?)
+        })
+        .await?,
+    ))
 }
 
 async fn fingerprint(
@@ -437,12 +430,17 @@ async fn fingerprint(
     Path(user): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<encore_engine::mixes::Fingerprint> {
-    let user = user_of(&s, &user).await?;
     let p = params(q)?;
-    let day = p.get("date").filter(|d| !d.is_empty()).cloned();
+    let day = date(&p);
     let n = count(&p, 30)?;
     let e = s.engine.clone();
-    Ok(Json(blocking(move || Ok(e.fingerprint(user, n, day.as_deref())?)).await?))
+    Ok(Json(
+        blocking(move || {
+            let user = e.user_ref(&user)?;
+            Ok(e.fingerprint(user, n, day.as_deref())?)
+        })
+        .await?,
+    ))
 }
 
 async fn recommendations(
@@ -450,7 +448,6 @@ async fn recommendations(
     Path(user): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<encore_engine::Recommendations> {
-    let user = user_of(&s, &user).await?;
     let p = params(q)?;
     let query = Query {
         n: Some(count(&p, 20)?),
@@ -464,7 +461,13 @@ async fn recommendations(
         return Err(ApiError::BadRequest("max_per_artist must be at least 1".into()));
     }
     let e = s.engine.clone();
-    Ok(Json(blocking(move || Ok(e.recommend(user, &query)?)).await?))
+    Ok(Json(
+        blocking(move || {
+            let user = e.user_ref(&user)?;
+            Ok(e.recommend(user, &query)?)
+        })
+        .await?,
+    ))
 }
 
 async fn discover(
@@ -472,12 +475,17 @@ async fn discover(
     Path(user): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<encore_engine::Recommendations> {
-    let user = user_of(&s, &user).await?;
     let p = params(q)?;
-    let day = p.get("date").filter(|d| !d.is_empty()).cloned().unwrap_or_else(encore_engine::today);
+    let day = date(&p).unwrap_or_else(encore_engine::today);
     let n = count(&p, 30)?;
     let e = s.engine.clone();
-    Ok(Json(blocking(move || Ok(e.discover(user, &day, n)?)).await?))
+    Ok(Json(
+        blocking(move || {
+            let user = e.user_ref(&user)?;
+            Ok(e.discover(user, &day, n)?)
+        })
+        .await?,
+    ))
 }
 
 /// The discovery playlist as a file for a player: M3U8 paths relative to
@@ -489,14 +497,13 @@ async fn discover_file(
     q: Option<String>,
     format: encore_engine::playlist::PlaylistFormat,
 ) -> Result<Response, ApiError> {
-    let user = user_of(&s, &user).await?;
     let p = params(q)?;
-    let day = p.get("date").filter(|d| !d.is_empty()).cloned().unwrap_or_else(encore_engine::today);
+    let day = date(&p).unwrap_or_else(encore_engine::today);
     let n = count(&p, 30)?;
     let e = s.engine.clone();
     let root = s.media_root.clone();
     let (name, text) = blocking(move || {
-        let r = e.discover(user, &day, n)?;
+        let r = e.discover(e.user_ref(&user)?, &day, n)?;
         let ids: Vec<i64> = r.items.iter().map(|i| i.song_id).collect();
         let tracks = e.playlist_tracks(&ids)?;
         let title = format!("Discover {day} for {}", r.user);
@@ -661,11 +668,11 @@ async fn user_similar(
     Path(user): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<serde_json::Value> {
-    let user = user_of(&s, &user).await?;
     let n = count(&params(q)?, 10)?;
     let e = s.engine.clone();
     Ok(Json(
         blocking(move || {
+            let user = e.user_ref(&user)?;
             let m = e.models();
             e.with_store(|st| {
                 st.user_name(user)?.ok_or_else(|| EngineError::NotFound(format!("no user with id {user}")))?;
@@ -687,10 +694,10 @@ async fn user_similar(
 }
 
 async fn user_history(State(s): State<AppState>, Path(user): Path<String>) -> ApiResult<serde_json::Value> {
-    let user = user_of(&s, &user).await?;
     let e = s.engine.clone();
     Ok(Json(
         blocking(move || {
+            let user = e.user_ref(&user)?;
             e.with_store(|st| {
                 let name =
                     st.user_name(user)?.ok_or_else(|| EngineError::NotFound(format!("no user with id {user}")))?;
