@@ -15,6 +15,7 @@ mod cmd_serve;
 mod cmd_stats;
 mod cmd_text;
 mod cmd_train;
+mod cmd_users;
 mod plot;
 mod ui;
 
@@ -75,6 +76,8 @@ enum Command {
     Fingerprint(cmd_mix::FingerprintArgs),
     /// Serve the HTTP API and the web page.
     Serve(cmd_serve::Args),
+    /// Listeners and their tokens for the ListenBrainz-compatible listen API.
+    Users(cmd_users::Args),
     /// Evaluate recommenders on a held-out split (precision, recall, nDCG, MAP, AUC, …).
     Eval(cmd_eval::EvalArgs),
     /// Measure the mixes on the demo world against its ground truth.
@@ -128,6 +131,7 @@ fn main() -> ExitCode {
         Command::Rediscover(a) => cmd_mix::rediscover(&cli.data_dir, a),
         Command::Fingerprint(a) => cmd_mix::fingerprint(&cli.data_dir, a),
         Command::Serve(a) => cmd_serve::run(&cli.data_dir, a),
+        Command::Users(a) => cmd_users::run(&cli.data_dir, a),
         Command::Eval(a) => cmd_eval::eval(&cli.data_dir, a),
         Command::EvalMixes(a) => cmd_mixeval::run(&cli.data_dir, a),
         Command::Tune(a) => cmd_eval::tune(&cli.data_dir, a),

@@ -48,6 +48,12 @@ impl Drop for Server {
 
 /// Sends raw bytes; returns (status, body).
 fn raw(addr: &str, request: &[u8]) -> (u16, String) {
+    let (status, _, body) = exchange(addr, request);
+    (status, body)
+}
+
+/// Sends raw bytes; returns (status, head, body).
+fn exchange(addr: &str, request: &[u8]) -> (u16, String, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     s.write_all(request).unwrap();
@@ -55,8 +61,32 @@ fn raw(addr: &str, request: &[u8]) -> (u16, String) {
     let _ = s.read_to_end(&mut buf);
     let text = String::from_utf8_lossy(&buf).to_string();
     let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|x| x.1.to_string()).unwrap_or_default();
-    (status, body)
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (status, head.to_string(), body.to_string())
+}
+
+/// A request as a scrobbling client sends it: the given Authorization
+/// header (if any), no Content-Type.
+fn scrobble(addr: &str, method: &str, path: &str, auth: Option<&str>, body: &str) -> (u16, String, serde_json::Value) {
+    let auth = auth.map(|a| format!("Authorization: {a}\r\n")).unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let (status, head, body) = exchange(addr, req.as_bytes());
+    let v = if body.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
+    };
+    (status, head, v)
+}
+
+fn token_of(data: &Path, user: &str) -> String {
+    let out = encore(data, &["users", "add", user, "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["token"].as_str().unwrap().to_string()
 }
 
 fn get(addr: &str, path: &str) -> (u16, String) {
@@ -478,4 +508,181 @@ fn a_registered_song_is_analysed_embedded_and_recommendable_at_once() {
         .unwrap();
     assert_eq!(songs_after, songs_before, "a refused file leaves no song behind");
     assert_eq!(get(a, &format!("/v1/songs/{id}")).0, 200);
+}
+
+#[test]
+fn the_listenbrainz_api_takes_plays_feedback_and_only_its_own_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    world(dir.path());
+    let ana = token_of(dir.path(), "ana");
+    let zoe = token_of(dir.path(), "zoë");
+    let srv = Server::start(dir.path());
+    let a = srv.addr.as_str();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let tok = |t: &str| format!("token {t}");
+    let submit = |auth: Option<&str>, body: &str| scrobble(a, "POST", "/1/submit-listens", auth, body);
+
+    // The token is checked as ListenBrainz does.
+    let (st, head, v) = scrobble(a, "GET", "/1/validate-token", Some(&format!("Token {ana}")), "");
+    assert_eq!((st, v["valid"].as_bool(), v["user_name"].as_str()), (200, Some(true), Some("ana")), "{v}");
+    assert!(head.to_ascii_lowercase().contains("x-ratelimit-remaining: "), "{head}");
+    let (_, _, v) = scrobble(a, "GET", "/1/validate-token?token=00000000-0000-4000-8000-000000000000", None, "");
+    assert_eq!(v["valid"].as_bool(), Some(false), "{v}");
+
+    // One listen, a lower-case scheme word, no Content-Type, names that are
+    // not ASCII and a recording MBID; the same listen again is no new one.
+    let mbid = "8f3471b5-7e6a-48da-86a9-c1c07a0f47ae";
+    let single = format!(
+        r#"{{"listen_type":"single","payload":[{{"listened_at":{},"track_metadata":{{"artist_name":"Sigur Rós",
+        "track_name":"Hoppípolla","release_name":"Takk…","additional_info":{{"recording_mbid":"{mbid}"}}}}}}]}}"#,
+        now - 600
+    );
+    for _ in 0..2 {
+        let (st, _, v) = submit(Some(&tok(&ana)), &single);
+        assert_eq!((st, v["status"].as_str()), (200, Some("ok")), "{v}");
+    }
+    let count = |user: &str| {
+        scrobble(a, "GET", &format!("/1/user/{user}/listen-count"), None, "").2["payload"]["count"].as_i64()
+    };
+    assert_eq!(count("ana"), Some(1));
+    let import: Vec<String> = (1..=3)
+        .map(|k| {
+            format!(
+                r#"{{"listened_at":{},"track_metadata":{{"artist_name":"坂本龍一","track_name":"Track {k}"}}}}"#,
+                now - 100 * k
+            )
+        })
+        .collect();
+    let (st, _, v) =
+        submit(Some(&tok(&ana)), &format!(r#"{{"listen_type":"import","payload":[{}]}}"#, import.join(",")));
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(count("ana"), Some(4));
+    let (_, _, v) = scrobble(a, "GET", "/1/user/ana/listens?count=10", None, "");
+    let listens = v["payload"]["listens"].as_array().unwrap();
+    assert_eq!(listens.len(), 4);
+    assert_eq!(listens[0]["track_metadata"]["track_name"], "Track 1", "newest first: {v}");
+    assert_eq!(listens[3]["track_metadata"]["additional_info"]["recording_mbid"], mbid);
+    assert_eq!(listens[3]["track_metadata"]["artist_name"], "Sigur Rós");
+
+    // Playing now is kept, not stored as a listen.
+    let pn =
+        r#"{"listen_type":"playing_now","payload":[{"track_metadata":{"artist_name":"Björk","track_name":"Jóga"}}]}"#;
+    assert_eq!(submit(Some(&tok(&ana)), pn).0, 200);
+    let (_, _, v) = scrobble(a, "GET", "/1/user/ana/playing-now", None, "");
+    assert_eq!(v["payload"]["listens"][0]["track_metadata"]["track_name"], "Jóga", "{v}");
+    assert_eq!(count("ana"), Some(4));
+
+    // ListenBrainz's 400s, in its error shape.
+    let tm = r#""track_metadata":{"artist_name":"a","track_name":"b"}"#;
+    let many: Vec<String> = (0..1001).map(|k| format!(r#"{{"listened_at":{},{tm}}}"#, now - k)).collect();
+    let bad = [
+        ("not JSON".to_string(), "Cannot parse JSON"),
+        (r#"{"listen_type":"sometimes","payload":[]}"#.to_string(), "listen_type"),
+        (r#"{"listen_type":"import","payload":[]}"#.to_string(), "does not contain any listens"),
+        (
+            format!(
+                r#"{{"listen_type":"single","payload":[{{"listened_at":{now},{tm}}},{{"listened_at":{now},{tm}}}]}}"#
+            ),
+            "more than one listen",
+        ),
+        (format!(r#"{{"listen_type":"single","payload":[{{"listened_at":1000,{tm}}}]}}"#), "too low"),
+        (
+            format!(
+                r#"{{"listen_type":"single","payload":[{{"listened_at":{now},"track_metadata":{{"track_name":"b"}}}}]}}"#
+            ),
+            "artist_name",
+        ),
+        (
+            format!(
+                r#"{{"listen_type":"single","payload":[{{"listened_at":{now},"track_metadata":{{"artist_name":"a","track_name":"b","additional_info":{{"recording_mbid":"x"}}}}}}]}}"#
+            ),
+            "MBID format invalid",
+        ),
+        (
+            format!(
+                r#"{{"listen_type":"single","payload":[{{"listened_at":{now},"track_metadata":{{"artist_name":"a\u0000","track_name":"b"}}}}]}}"#
+            ),
+            "unicode null",
+        ),
+        (format!(r#"{{"listen_type":"import","payload":[{}]}}"#, many.join(",")), "Too many listens"),
+        (
+            format!(r#"{{"listen_type":"playing_now","payload":[{{"listened_at":{now},{tm}}}]}}"#),
+            "must not contain listened_at",
+        ),
+    ];
+    for (body, want) in &bad {
+        let (st, _, v) = submit(Some(&tok(&ana)), body);
+        assert_eq!((st, v["code"].as_i64()), (400, Some(400)), "{want}: {v}");
+        assert!(v["error"].as_str().unwrap().contains(want), "{want}: {v}");
+    }
+    assert_eq!(count("ana"), Some(4), "nothing of a refused submission is stored");
+
+    // Tokens: none, a wrong one, the admin key on /1, another user's.
+    let (st, _, v) = submit(None, &single);
+    assert_eq!((st, v["code"].as_i64()), (401, Some(401)), "{v}");
+    assert_eq!(submit(Some("Token 00000000-0000-4000-8000-000000000000"), &single).0, 401);
+    assert_eq!(submit(Some(&format!("Bearer {KEY}")), &single).0, 401, "the admin key is no listener");
+    let v1 = |auth: &str, user: &str| {
+        let body = format!(r#"{{"user":"{user}","artist":"a","title":"b","timestamp":{}}}"#, now - 5);
+        scrobble(a, "POST", "/v1/listens", Some(auth), &body).0
+    };
+    assert_eq!(v1(&tok(&ana), "zoë"), 403, "a token writes only for its own user");
+    assert_eq!(v1(&tok(&zoe), "zoë"), 200);
+    assert_eq!(v1(&format!("Bearer {KEY}"), "zoë"), 200);
+    assert_eq!(scrobble(a, "POST", "/v1/admin/reload", Some(&tok(&ana)), "").0, 403);
+    let (st, _, v) = scrobble(a, "GET", "/1/user/nobody/listen-count", None, "");
+    assert_eq!((st, v["code"].as_i64()), (404, Some(404)), "{v}");
+
+    // Recommendations for a listener who arrived through the listen API,
+    // with their new plays folded in.
+    let (st, _, v) = scrobble(a, "GET", "/1/cf/recommendation/user/ana/recording?count=5", None, "");
+    assert_eq!(st, 200, "{v}");
+    let mbids = v["payload"]["mbids"].as_array().unwrap();
+    assert_eq!(mbids.len(), 5);
+    let top = mbids[0]["encore_song_id"].as_i64().unwrap();
+
+    // Hate the top one: never recommended again. Love by MBID: in the
+    // listener's feedback and history as their strongest song.
+    let fb = |body: &str| scrobble(a, "POST", "/1/feedback/recording-feedback", Some(&tok(&ana)), body);
+    assert_eq!(fb(&format!(r#"{{"encore_song_id":{top},"score":-1}}"#)).0, 200);
+    assert_eq!(fb(&format!(r#"{{"recording_mbid":"{mbid}","score":1}}"#)).0, 200);
+    assert_eq!(fb(r#"{"recording_mbid":"8f3471b5-7e6a-48da-86a9-c1c07a0f47ae","score":2}"#).0, 400);
+    assert_eq!(fb(r#"{"recording_mbid":"00000000-0000-4000-8000-000000000000","score":1}"#).0, 404);
+    let (_, body) = get(a, "/v1/users/ana/recommendations?n=50");
+    let recs: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let ids: Vec<i64> = recs["items"].as_array().unwrap().iter().map(|i| i["song_id"].as_i64().unwrap()).collect();
+    assert!(ids.len() >= 10, "{body}");
+    assert!(!ids.contains(&top), "a hated song is not recommended: {top} in {ids:?}");
+    let (_, _, v) = scrobble(a, "GET", "/1/feedback/user/ana/get-feedback?score=1", None, "");
+    assert_eq!(v["feedback"][0]["recording_mbid"], mbid, "{v}");
+    let (_, body) = get(a, "/v1/users/ana/history");
+    let h: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let items = h["history"].as_array().unwrap_or_else(|| panic!("{body}"));
+    assert!(
+        items
+            .iter()
+            .any(|i| i["song"]["title"] == "Hoppípolla" && i["plays"].as_f64().unwrap() > 10.0 && i["feedback"] == 1),
+        "{body}"
+    );
+}
+
+/// ListenBrainz's own Python client against a running server: needs a
+/// Python with `liblistenbrainz` in `ENCORE_LB_PYTHON` (`.ci/run` makes one
+/// with `bench/liblistenbrainz.sh`).
+#[test]
+#[ignore = "needs ENCORE_LB_PYTHON: a Python with liblistenbrainz (bench/liblistenbrainz.sh)"]
+fn liblistenbrainz_drives_the_listen_api() {
+    let python = std::env::var("ENCORE_LB_PYTHON").expect("ENCORE_LB_PYTHON: a Python with liblistenbrainz");
+    let dir = tempfile::tempdir().unwrap();
+    world(dir.path());
+    let token = token_of(dir.path(), "łucja");
+    let srv = Server::start(dir.path());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/listenbrainz_client.py");
+    let out =
+        Command::new(python).arg(script).arg(format!("http://{}", srv.addr)).arg(&token).arg("łucja").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let seen: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(seen["recommendations"], 5, "{seen}");
+    assert_eq!(seen["malformed_refused"], 8, "{seen}");
 }

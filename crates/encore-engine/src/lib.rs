@@ -13,6 +13,7 @@
 //! because it has no `CURRENT` pointer yet.
 #![deny(missing_docs)]
 
+pub mod accounts;
 pub mod audio;
 mod gc;
 pub mod mixes;
@@ -976,25 +977,34 @@ impl Engine {
                     skipped: e.skipped,
                 });
             }
-            let key = format!(
-                "api:{:016x}:{}",
-                xxhash_rust::xxh3::xxh3_64(format!("{events:?}").as_bytes()),
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
-            );
-            let session = match store.begin_import(&key, "POST /v1/listens", "api")? {
-                encore_store::ImportStart::Fresh(s) | encore_store::ImportStart::Resume(s) => s,
-                encore_store::ImportStart::Done(_) => {
-                    return Err(EngineError::Internal(anyhow::anyhow!("listen batch key reused")))
-                }
-            };
-            let mut session = session;
-            for r in &records {
-                session.write(r)?;
-            }
-            let rec = session.finish(records.len() as u64)?;
-            Ok(ListensStored { stored: rec.counts.imported, duplicates: rec.counts.duplicates })
+            write_listens(store, &records, "POST /v1/listens")
         })
     }
+}
+
+/// Stores `records` as one committed import (durable when this returns)
+/// labelled `source`; the next recommendation folds them in.
+pub(crate) fn write_listens(
+    store: &mut Store,
+    records: &[encore_types::Record],
+    source: &str,
+) -> Result<ListensStored> {
+    let key = format!(
+        "api:{:016x}:{}",
+        xxhash_rust::xxh3::xxh3_64(format!("{records:?}").as_bytes()),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+    );
+    let mut session = match store.begin_import(&key, source, "api")? {
+        encore_store::ImportStart::Fresh(s) | encore_store::ImportStart::Resume(s) => s,
+        encore_store::ImportStart::Done(_) => {
+            return Err(EngineError::Internal(anyhow::anyhow!("listen batch key reused")))
+        }
+    };
+    for r in records {
+        session.write(r)?;
+    }
+    let rec = session.finish(records.len() as u64)?;
+    Ok(ListensStored { stored: rec.counts.imported, duplicates: rec.counts.duplicates })
 }
 
 /// A new song to register.

@@ -18,6 +18,8 @@
 //! `Authorization: Bearer …` or `X-Api-Key`, compared in constant time.
 #![deny(missing_docs)]
 
+mod auth;
+mod listenbrainz;
 mod metrics;
 mod openapi;
 
@@ -26,13 +28,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use auth::Caller;
 use axum::body::Bytes;
 use axum::extract::{MatchedPath, Path, RawQuery, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use encore_engine::{Engine, EngineError, ListenEvent, Query};
 use encore_text::Entity;
 use serde::Serialize;
@@ -99,6 +102,9 @@ pub enum ApiError {
     /// 413.
     #[error("{0}")]
     TooLarge(String),
+    /// 403: a listener token where it may not write.
+    #[error("{0}")]
+    Forbidden(String),
     /// 404.
     #[error("{0}")]
     NotFound(String),
@@ -123,19 +129,27 @@ impl From<EngineError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = match &self {
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
-            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
+        let status = self.status();
         if status.is_server_error() {
             tracing::error!("{self}");
         }
         (status, Json(json!({ "error": self.to_string(), "status": status.as_u16() }))).into_response()
+    }
+}
+
+impl ApiError {
+    /// The HTTP status this error answers with.
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
     }
 }
 
@@ -149,6 +163,7 @@ pub struct AppState {
     metrics: Arc<Metrics>,
     media_root: Option<Arc<std::path::Path>>,
     body_timeout: Duration,
+    playing: Arc<listenbrainz::PlayingNow>,
 }
 
 impl AppState {
@@ -160,6 +175,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             media_root: media_root.and_then(|p| std::fs::canonicalize(p).ok()).map(Arc::from),
             body_timeout: Duration::from_secs(10),
+            playing: Arc::default(),
         }
     }
 
@@ -252,21 +268,6 @@ fn count(p: &HashMap<String, String>, default: usize) -> Result<usize, ApiError>
         return Err(ApiError::BadRequest(format!("n must be between 1 and 500, got {n}")));
     }
     Ok(n)
-}
-
-fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()));
-    match given {
-        // Constant time: how long a wrong key takes says nothing of how
-        // much of it was right.
-        Some(k) if constant_time_eq::constant_time_eq(k.as_bytes(), state.api_key.as_bytes()) => Ok(()),
-        Some(_) => Err(ApiError::Unauthorized("wrong API key".into())),
-        None => Err(ApiError::Unauthorized("writes need the API key (Authorization: Bearer KEY)".into())),
-    }
 }
 
 /// Bounds and targets from the query (`key` as C … B or 0–11, `mode`
@@ -705,12 +706,14 @@ async fn user_history(State(s): State<AppState>, Path(user): Path<String>) -> Ap
                 h.sort_by_key(|x| std::cmp::Reverse(x.last_played));
                 h.truncate(100);
                 let info = st.songs(&h.iter().map(|x| x.song_id).collect::<Vec<_>>())?;
+                let feedback: HashMap<i64, i8> = st.feedback(user)?.into_iter().map(|(s, f, _)| (s, f)).collect();
                 let items: Vec<serde_json::Value> = h
                     .iter()
                     .zip(info)
-                    .map(
-                        |(x, s)| json!({ "song": s, "plays": x.plays, "skips": x.skips, "last_played": x.last_played }),
-                    )
+                    .map(|(x, s)| {
+                        json!({ "song": s, "plays": x.plays, "skips": x.skips, "last_played": x.last_played,
+                                "feedback": feedback.get(&x.song_id) })
+                    })
                     .collect();
                 Ok(json!({ "user_id": user, "name": name, "history": items }))
             })
@@ -827,13 +830,19 @@ async fn map(State(s): State<AppState>) -> ApiResult<serde_json::Value> {
     ))
 }
 
-async fn post_listens(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult<serde_json::Value> {
-    authorize(&s, &headers)?;
+async fn post_listens(
+    State(s): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> ApiResult<serde_json::Value> {
     let v: serde_json::Value =
         serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("body must be JSON: {e}")))?;
     let events: Vec<ListenEvent> =
         if v.is_array() { serde_json::from_value(v) } else { serde_json::from_value(v).map(|e| vec![e]) }
             .map_err(|e| ApiError::BadRequest(format!("listen events: {e}")))?;
+    for e in &events {
+        caller.may_write_for(&e.user)?;
+    }
     let e = s.engine.clone();
     let metrics = s.metrics.clone();
     let stored = blocking(move || Ok(e.add_listens(&events)?)).await?;
@@ -852,8 +861,43 @@ struct SongBody {
     genre: Option<String>,
 }
 
-async fn post_song(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult<encore_engine::SongAdded> {
-    authorize(&s, &headers)?;
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FeedbackBody {
+    /// Name or store id.
+    user: String,
+    song_id: i64,
+    score: i8,
+}
+
+/// `POST /v1/feedback`: love (1), hate (−1) or take back (0) a song.
+async fn post_feedback(
+    State(s): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> ApiResult<serde_json::Value> {
+    let b: FeedbackBody =
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("body must be feedback: {e}")))?;
+    let e = s.engine.clone();
+    blocking(move || {
+        let user = e.user_ref(&b.user)?;
+        if let Caller::Listener { id, .. } = &caller {
+            if *id != user {
+                return Err(ApiError::Forbidden("a listener token writes only its own feedback".into()));
+            }
+        }
+        e.set_feedback(user, b.song_id, b.score)?;
+        Ok(Json(json!({ "user_id": user, "song_id": b.song_id, "score": b.score })))
+    })
+    .await
+}
+
+async fn post_song(
+    State(s): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> ApiResult<encore_engine::SongAdded> {
+    caller.admin_only()?;
     let root = s
         .media_root
         .clone()
@@ -873,8 +917,8 @@ async fn post_song(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -
     Ok(Json(blocking(move || Ok(e.add_song(&song)?)).await?))
 }
 
-async fn reload(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<serde_json::Value> {
-    authorize(&s, &headers)?;
+async fn reload(State(s): State<AppState>, Extension(caller): Extension<Caller>) -> ApiResult<serde_json::Value> {
+    caller.admin_only()?;
     let e = s.engine.clone();
     let v = blocking(move || Ok(e.reload()?)).await?;
     Ok(Json(json!({ "model_version": v })))
@@ -897,36 +941,6 @@ async fn metrics_text(State(s): State<AppState>) -> impl IntoResponse {
 
 async fn not_found() -> ApiError {
     ApiError::NotFound("no such route; see /openapi.json".into())
-}
-
-/// Writes: the key is checked before the body is read, and the body is read
-/// whole, within the body timeout and the size limit, before the request
-/// takes a concurrency slot.
-async fn gate(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    if matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD) {
-        return next.run(req).await;
-    }
-    if let Err(e) = authorize(&s, req.headers()) {
-        return e.into_response();
-    }
-    let (parts, body) = req.into_parts();
-    let bytes = match tokio::time::timeout(s.body_timeout, axum::body::to_bytes(body, MAX_BODY)).await {
-        Err(_) => {
-            let secs = s.body_timeout.as_secs_f64();
-            return ApiError::Timeout(format!("the request body did not arrive within {secs} s")).into_response();
-        }
-        Ok(Err(e)) => {
-            let too_large = std::error::Error::source(&e).is_some_and(|c| c.is::<http_body_util::LengthLimitError>())
-                || e.to_string().contains("length limit");
-            return if too_large {
-                ApiError::TooLarge(format!("request bodies are at most {MAX_BODY} bytes")).into_response()
-            } else {
-                ApiError::BadRequest(format!("the request body could not be read: {e}")).into_response()
-            };
-        }
-        Ok(Ok(b)) => b,
-    };
-    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
 }
 
 /// At most as many requests run as the semaphore has permits; the others
@@ -995,13 +1009,15 @@ pub fn router(state: AppState, timeout: Duration, concurrency: usize) -> Router 
         .route("/v1/search", get(search))
         .route("/v1/map", get(map))
         .route("/v1/listens", post(post_listens))
+        .route("/v1/feedback", post(post_feedback))
         .route("/v1/songs", post(post_song))
         .route("/v1/admin/reload", post(reload))
+        .merge(listenbrainz::routes())
         .fallback(not_found)
         .layer(
             ServiceBuilder::new()
                 .layer(axum::middleware::from_fn_with_state(state.clone(), track))
-                .layer(axum::middleware::from_fn_with_state(state.clone(), gate))
+                .layer(axum::middleware::from_fn_with_state(state.clone(), auth::gate))
                 .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
                     ApiError::Internal("the request handler panicked".into()).into_response()
                 }))

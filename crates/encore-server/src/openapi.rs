@@ -147,7 +147,8 @@ pub fn spec() -> Value {
         let mut op = json!({ "summary": summary, "security": [{ "apiKey": [] }],
         "responses": { "200": { "description": "OK" },
         "400": { "description": "malformed body, with a message", "content": error_body() },
-        "401": { "description": "missing or wrong API key (checked before the body is read)", "content": error_body() },
+        "401": { "description": "missing or wrong API key or listener token (checked before the body is read)", "content": error_body() },
+        "403": { "description": "a listener token writing for someone else, or where only the API key may", "content": error_body() },
         "404": { "description": "a named song does not exist", "content": error_body() },
         "408": { "description": "the body did not arrive within the body timeout", "content": error_body() },
         "413": { "description": "body over 1 MiB", "content": error_body() },
@@ -169,11 +170,22 @@ pub fn spec() -> Value {
             "genre": { "type": "string", "maxLength": 256 }
         }
     });
+    let feedback = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["user", "song_id", "score"],
+        "properties": {
+            "user": { "type": "string", "minLength": 1, "maxLength": 256, "description": "name or store id" },
+            "song_id": { "type": "integer" },
+            "score": { "type": "integer", "enum": [-1, 0, 1], "description": "1 love, -1 hate, 0 take back" }
+        }
+    });
     json!({
         "openapi": "3.0.3",
         "info": { "title": "Encore", "version": env!("CARGO_PKG_VERSION"),
                   "description": "Music recommendations from listening logs, text and audio." },
-        "components": { "securitySchemes": { "apiKey": { "type": "http", "scheme": "bearer" } } },
+        "components": { "securitySchemes": { "apiKey": { "type": "http", "scheme": "bearer",
+                          "description": "the API key, or a listener's token (Authorization: Token …) for their own listens and feedback" } } },
         "security": [],
         "paths": {
             "/healthz": get("liveness", vec![]),
@@ -209,6 +221,7 @@ pub fn spec() -> Value {
             ),
             "/v1/map": get("2-D map of the song vectors with genres", vec![]),
             "/v1/listens": write("store listen events (one object or an array of up to 10,000); folded in at the next request", Some((listens, json!({ "user": "ana", "artist": "Björk", "title": "Jóga", "timestamp": 1764400000, "ms_played": 305000 })))),
+            "/v1/feedback": write("love (1), hate (-1) or take back (0) a song for a user: loved songs weigh like many plays, hated ones are never recommended", Some((feedback, json!({ "user": "ana", "song_id": 2, "score": 1 })))),
             "/v1/songs": write("register a song: {artist, title, path (inside the media root), genre?}; analysed, embedded by the audio network, recommendable at once", Some((song, json!({ "artist": "Ana", "title": "First Song", "path": "first-song.wav", "genre": "folk" })))),
             "/v1/admin/reload": write("swap in the newest trained release", None),
         }

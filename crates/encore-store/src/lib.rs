@@ -25,6 +25,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod accounts;
 mod artifacts;
 mod catalog;
 mod documents;
@@ -33,6 +34,7 @@ mod import;
 mod matrix;
 mod schema;
 
+pub use accounts::{ListenRow, HATE_SKIPS, LOVE_PLAYS};
 pub use artifacts::{ArtifactDir, ArtifactWriter};
 pub use documents::PlaylistRow;
 pub use error::{Error, Result};

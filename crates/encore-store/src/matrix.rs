@@ -357,7 +357,8 @@ impl Store {
     }
 
     /// User `id`'s songs with full plays, skips (the rule of
-    /// [`Store::interactions`]) and latest play, by song id.
+    /// [`Store::interactions`]) and latest play, by song id, with the
+    /// user's feedback folded in ([`LOVE_PLAYS`](crate::LOVE_PLAYS), [`HATE_SKIPS`](crate::HATE_SKIPS)).
     pub fn user_history(&self, id: i64) -> Result<Vec<HistoryEntry>> {
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT song_id,
@@ -377,6 +378,18 @@ impl Store {
             e.plays += r.get::<_, i64>(1)? as f32;
             e.skips += r.get::<_, i64>(2)? as u32;
             e.last_played = e.last_played.max(r.get(3)?);
+        }
+        // Feedback is the strongest signal there is: a loved song counts
+        // as many more plays, a hated one as never liked.
+        for (song_id, score, ts) in self.feedback(id)? {
+            let e = merged.entry(song_id).or_insert(HistoryEntry { song_id, plays: 0.0, skips: 0, last_played: 0 });
+            if score > 0 {
+                e.plays += crate::accounts::LOVE_PLAYS;
+                e.last_played = e.last_played.max(ts);
+            } else {
+                e.plays = 0.0;
+                e.skips += crate::accounts::HATE_SKIPS;
+            }
         }
         Ok(merged.into_values().collect())
     }

@@ -5,9 +5,23 @@ use rusqlite::Connection;
 use crate::{Error, Result};
 
 /// Version of the schema this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 const SCHEMA: &str = r#"
+-- Per-user API tokens, kept only as their SHA-256 (v6); one per user.
+CREATE TABLE IF NOT EXISTS user_tokens (
+    hash    TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL UNIQUE,
+    created INTEGER NOT NULL
+) WITHOUT ROWID;
+-- Loved (1) and hated (-1) songs (v6).
+CREATE TABLE IF NOT EXISTS feedback (
+    user_id INTEGER NOT NULL,
+    song_id INTEGER NOT NULL,
+    score   INTEGER NOT NULL,
+    ts      INTEGER NOT NULL,
+    PRIMARY KEY (user_id, song_id)
+) WITHOUT ROWID;
 -- Other lists served by day (rediscovery), so a song is not served again
 -- on another day.
 CREATE TABLE IF NOT EXISTS served_lists (
