@@ -175,6 +175,16 @@ pub struct Failure {
 /// Analyses `paths` (folders walked), storing each result; files unchanged
 /// since their stored analysis are not decoded again.
 pub fn analyze_paths(store: &mut Store, paths: &[PathBuf]) -> anyhow::Result<(Vec<Record>, Vec<Failure>)> {
+    analyze_paths_with(store, paths, None)
+}
+
+/// [`analyze_paths`], advancing `bar` (by as many files as it decodes)
+/// instead of a bar of its own.
+pub fn analyze_paths_with(
+    store: &mut Store,
+    paths: &[PathBuf],
+    bar: Option<&indicatif::ProgressBar>,
+) -> anyhow::Result<(Vec<Record>, Vec<Failure>)> {
     let mut files = Vec::new();
     for p in paths {
         walk(p, &mut files);
@@ -193,8 +203,17 @@ pub fn analyze_paths(store: &mut Store, paths: &[PathBuf]) -> anyhow::Result<(Ve
             None => todo.push((f, size, mtime)),
         }
     }
-    let bar = ui::count_bar(todo.len() as u64, "analysing audio");
-    let done = AtomicU64::new(0);
+    let own = ui::count_bar(todo.len() as u64, "analysing audio");
+    let bar = match bar {
+        Some(b) => {
+            own.finish_and_clear();
+            b.inc_length(todo.len() as u64);
+            b.set_message("analysing audio");
+            b.clone()
+        }
+        None => own,
+    };
+    let done = AtomicU64::new(bar.position());
     let results: Vec<(i64, i64, Result<Record, Failure>)> = todo
         .par_iter()
         .map(|(p, size, mtime)| {

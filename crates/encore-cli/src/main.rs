@@ -8,6 +8,7 @@ mod cmd_factors;
 mod cmd_gc;
 mod cmd_gen;
 mod cmd_import;
+mod cmd_library;
 mod cmd_mix;
 mod cmd_mixeval;
 mod cmd_query;
@@ -76,6 +77,8 @@ enum Command {
     Fingerprint(cmd_mix::FingerprintArgs),
     /// Serve the HTTP API and the web page.
     Serve(cmd_serve::Args),
+    /// Your music folders: scan their tags into the catalog.
+    Library(cmd_library::Args),
     /// Listeners and their tokens for the ListenBrainz-compatible listen API.
     Users(cmd_users::Args),
     /// Evaluate recommenders on a held-out split (precision, recall, nDCG, MAP, AUC, …).
@@ -131,6 +134,7 @@ fn main() -> ExitCode {
         Command::Rediscover(a) => cmd_mix::rediscover(&cli.data_dir, a),
         Command::Fingerprint(a) => cmd_mix::fingerprint(&cli.data_dir, a),
         Command::Serve(a) => cmd_serve::run(&cli.data_dir, a),
+        Command::Library(a) => cmd_library::run(&cli.data_dir, a),
         Command::Users(a) => cmd_users::run(&cli.data_dir, a),
         Command::Eval(a) => cmd_eval::eval(&cli.data_dir, a),
         Command::EvalMixes(a) => cmd_mixeval::run(&cli.data_dir, a),

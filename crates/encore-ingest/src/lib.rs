@@ -34,6 +34,8 @@ mod error;
 mod formats;
 mod import;
 mod input;
+pub mod library;
+pub mod tags;
 
 pub use error::{Error, Result};
 pub use formats::{Format, Item, ParseOptions, Parsed, MAX_ROW};

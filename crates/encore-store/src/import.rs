@@ -92,6 +92,7 @@ pub struct ImportSession<'s> {
     issues_stored: usize,
     lines_done: u64,
     in_tx: bool,
+    last_song: Option<(i64, bool)>,
 }
 
 impl std::fmt::Debug for ImportSession<'_> {
@@ -151,6 +152,7 @@ impl Store {
             issues_stored: rec.issues.len(),
             lines_done: rec.lines_done,
             in_tx: true,
+            last_song: None,
         };
         Ok(if resume { ImportStart::Resume(session) } else { ImportStart::Fresh(session) })
     }
@@ -199,6 +201,13 @@ impl ImportSession<'_> {
         self.counts
     }
 
+    /// Writes a catalog song and returns its store id and whether it is
+    /// new (matched like any record: MusicBrainz id, then artist + title).
+    pub fn write_song(&mut self, song: &encore_types::CatalogSong) -> Result<(i64, bool)> {
+        self.write(&Record::Catalog(song.clone()))?;
+        self.last_song.take().ok_or_else(|| crate::Error::Rejected("the song was not written".into()))
+    }
+
     /// Writes one valid record.
     pub fn write(&mut self, rec: &Record) -> Result<()> {
         // A rejected record is not counted here: the caller counts it as
@@ -238,6 +247,7 @@ impl ImportSession<'_> {
             }
             Record::Catalog(song) => {
                 let (s, created) = cat.song(conn, &song.track)?;
+                self.last_song = Some((s, created));
                 let changed = conn
                     .prepare_cached(
                         "UPDATE songs SET genre = coalesce(?2, genre), duration_ms = coalesce(?3, duration_ms),

@@ -31,6 +31,7 @@ mod catalog;
 mod documents;
 mod error;
 mod import;
+mod library;
 mod matrix;
 mod schema;
 
@@ -39,6 +40,7 @@ pub use artifacts::{ArtifactDir, ArtifactWriter};
 pub use documents::PlaylistRow;
 pub use error::{Error, Result};
 pub use import::{ImportCounts, ImportRecord, ImportSession, ImportStart, RowIssue, MAX_STORED_ISSUES};
+pub use library::LibraryFile;
 pub use matrix::{Histogram, HistoryEntry, MatrixStats, SongInfo, StoreStats};
 
 use std::path::{Path, PathBuf};

@@ -14,6 +14,18 @@ CREATE TABLE IF NOT EXISTS user_tokens (
     user_id INTEGER NOT NULL UNIQUE,
     created INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- Audio files of scanned library folders (v6): size and modification time
+-- tell an unchanged file, the content hash a moved one.
+CREATE TABLE IF NOT EXISTS library_files (
+    path    TEXT PRIMARY KEY,
+    root    TEXT NOT NULL,
+    size    INTEGER NOT NULL,
+    mtime   INTEGER NOT NULL,
+    hash    TEXT NOT NULL,
+    song_id INTEGER,
+    note    TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS library_files_hash ON library_files(hash);
 -- Loved (1) and hated (-1) songs (v6).
 CREATE TABLE IF NOT EXISTS feedback (
     user_id INTEGER NOT NULL,
