@@ -563,6 +563,23 @@ fn the_listenbrainz_api_takes_plays_feedback_and_only_its_own_tokens() {
     assert_eq!(listens[0]["track_metadata"]["track_name"], "Track 1", "newest first: {v}");
     assert_eq!(listens[3]["track_metadata"]["additional_info"]["recording_mbid"], mbid);
     assert_eq!(listens[3]["track_metadata"]["artist_name"], "Sigur Rós");
+    let no_file = listens[3]["track_metadata"]["additional_info"]["encore_song_id"].as_i64().unwrap();
+
+    // Audio: whole, by range, and not for a song without a file.
+    let (st, head, body) = exchange(a, b"GET /v1/songs/2/audio HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let head = head.to_ascii_lowercase();
+    assert_eq!(st, 200, "{head}");
+    assert!(head.contains("content-type: audio/") && body.starts_with("RIFF"), "{head}");
+    assert!(head.contains("accept-ranges: bytes"), "{head}");
+    let (st, head, body) =
+        exchange(a, b"GET /v1/songs/2/audio HTTP/1.1\r\nHost: x\r\nRange: bytes=8-11\r\nConnection: close\r\n\r\n");
+    assert_eq!(st, 206, "{head}");
+    assert!(head.to_ascii_lowercase().contains("content-range: bytes 8-11/"), "{head}");
+    assert_eq!(body, "WAVE");
+    assert_eq!(get(a, &format!("/v1/songs/{no_file}/audio")).0, 404);
+    assert_eq!(get(a, "/v1/songs/999999/audio").0, 404);
+    let (_, body) = get(a, "/v1/users?q=AN");
+    assert!(body.contains(r#""name":"ana""#), "{body}");
 
     // Playing now is kept, not stored as a listen.
     let pn =

@@ -16,6 +16,7 @@
 pub mod accounts;
 pub mod audio;
 mod gc;
+mod media;
 pub mod mixes;
 pub mod playlist;
 

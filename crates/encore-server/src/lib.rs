@@ -724,8 +724,16 @@ async fn user_history(State(s): State<AppState>, Path(user): Path<String>) -> Ap
 }
 
 async fn users(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<serde_json::Value> {
-    let n = count(&params(q)?, 100)?;
+    let p = params(q)?;
+    let n = count(&p, 100)?;
     let e = s.engine.clone();
+    if let Some(q) = p.get("q").filter(|q| !q.trim().is_empty()) {
+        let q = q.trim().chars().take(256).collect::<String>();
+        let found = blocking(move || Ok(e.with_store(|st| Ok(st.users_matching(&q, n)?))?)).await?;
+        let out: Vec<serde_json::Value> =
+            found.into_iter().map(|(id, name)| json!({ "user_id": id, "name": name })).collect();
+        return Ok(Json(json!({ "users": out })));
+    }
     Ok(Json(
         blocking(move || {
             let m = e.models();
@@ -859,6 +867,26 @@ struct SongBody {
     path: String,
     #[serde(default)]
     genre: Option<String>,
+}
+
+/// `GET /v1/songs/{id}/audio`: the song's file, with Range requests (206)
+/// and its Content-Type, only from inside a library folder, the data
+/// directory or the media root.
+async fn song_audio(State(s): State<AppState>, Path(song): Path<String>, req: Request) -> Response {
+    let song = match id(&song, "song") {
+        Ok(x) => x,
+        Err(e) => return e.into_response(),
+    };
+    let e = s.engine.clone();
+    let media = s.media_root.clone();
+    let file = blocking(move || Ok(e.audio_file(song, &media.as_deref().into_iter().collect::<Vec<_>>())?)).await;
+    match file {
+        Ok(path) => match tower::ServiceExt::oneshot(tower_http::services::ServeFile::new(path), req).await {
+            Ok(r) => r.map(axum::body::Body::new),
+            Err(e) => ApiError::Internal(format!("reading the audio file: {e}")).into_response(),
+        },
+        Err(e) => e.into_response(),
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -1005,6 +1033,7 @@ pub fn router(state: AppState, timeout: Duration, concurrency: usize) -> Router 
         .route("/v1/songs/{id}", get(song))
         .route("/v1/songs/{id}/similar", get(song_similar))
         .route("/v1/songs/{id}/spectrogram.png", get(song_spectrogram))
+        .route("/v1/songs/{id}/audio", get(song_audio))
         .route("/v1/artists/{id}/similar", get(artist_similar))
         .route("/v1/search", get(search))
         .route("/v1/map", get(map))

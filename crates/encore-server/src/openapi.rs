@@ -191,7 +191,8 @@ pub fn spec() -> Value {
             "/healthz": get("liveness", vec![]),
             "/readyz": get("readiness and model version", vec![]),
             "/metrics": get("Prometheus metrics", vec![]),
-            "/v1/users": get("users (for a picker)", vec![n.clone()]),
+            "/v1/users": get("users (for a picker); with q, the users whose name contains it", vec![n.clone(),
+                with_schema("q", "query", json!({ "type": "string", "maxLength": 256 }), "part of a name, any case")]),
             "/v1/users/{id}/recommendations": get("recommendations with explanations and pool sizes", rec_params),
             "/v1/users/{id}/discover": get("the daily discovery playlist", vec![id("user id"), n.clone(),
                 param("date", "query", "string", "YYYY-MM-DD (default today, UTC)")]),
@@ -213,6 +214,13 @@ pub fn spec() -> Value {
             "/v1/songs/{id}": get("metadata, audio descriptors, top terms", vec![id("song id")]),
             "/v1/songs/{id}/similar": get("similar songs", vec![id("song id"), n.clone(),
                 with_schema("by", "query", json!({ "type": "string", "enum": ["cf", "audio", "text", "hybrid"] }), "cf, audio, text or hybrid")]),
+            "/v1/songs/{id}/audio": { "get": { "summary": "the song's audio file, with Range requests (206); only files inside a scanned library folder, the data directory or the media root",
+                "parameters": [id("song id")], "responses": {
+                "200": { "description": "the file", "content": { "audio/*": {} } },
+                "206": { "description": "the requested range", "content": { "audio/*": {} } },
+                "400": { "description": "bad song id, with a message", "content": error_body() },
+                "404": { "description": "unknown song, or no file that is served", "content": error_body() },
+                "416": { "description": "a range outside the file" } } } },
             "/v1/songs/{id}/spectrogram.png": png("log-mel spectrogram (PNG) of the first 30 s of the song's audio", vec![id("song id")]),
             "/v1/artists/{id}/similar": get("similar and co-mentioned artists", vec![id("artist id"), n.clone()]),
             "/v1/search": get(

@@ -47,6 +47,17 @@ impl Store {
         Ok((self.conn.last_insert_rowid(), true))
     }
 
+    /// Up to `n` users whose name contains `q` (ASCII letters in any
+    /// case), as (id, name), shortest names first.
+    pub fn users_matching(&self, q: &str, n: usize) -> Result<Vec<(i64, String)>> {
+        let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, name FROM users WHERE name LIKE ?1 ESCAPE '\\' ORDER BY length(name), name LIMIT ?2",
+        )?;
+        let rows = st.query_map((pattern, n as i64), |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Gives user `user` the token whose hash is `hash`, replacing the one
     /// it had (a user has one token at a time).
     pub fn set_token(&mut self, user: i64, hash: &str, now: i64) -> Result<()> {
@@ -163,6 +174,12 @@ mod tests {
         let (ana, created) = store.ensure_user("ana").unwrap();
         assert!(created);
         assert_eq!(store.ensure_user("ana").unwrap(), (ana, false));
+        store.ensure_user("Anastasia").unwrap();
+        store.ensure_user("100%_real").unwrap();
+        let names = |q: &str| store.users_matching(q, 10).unwrap().into_iter().map(|u| u.1).collect::<Vec<_>>();
+        assert_eq!(names("ANA"), ["ana", "Anastasia"]);
+        assert_eq!(names("%_"), ["100%_real"]);
+        assert!(names("_x").is_empty(), "wildcards are literal");
         store.set_token(ana, "h1", 1).unwrap();
         assert_eq!(store.user_by_token("h1").unwrap(), Some((ana, "ana".to_string())));
         store.set_token(ana, "h2", 2).unwrap();
