@@ -79,7 +79,8 @@ impl Browser {
         }
         let caps = json!({ "capabilities": { "alwaysMatch": { "browserName": "chrome", "goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900"]
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900",
+                     "--autoplay-policy=no-user-gesture-required"]
         } } } });
         let r = call(port, "POST", "/session", Some(&caps));
         let session = r["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {r}")).to_string();
@@ -228,6 +229,50 @@ fn the_page_in_headless_chromium() {
         .unwrap()
         .contains("largest step"));
     b.screenshot(&shots.join("laptop-mix-path.png"));
+
+    // Listen: play the first song of the discovery playlist from the
+    // server; the audio element plays it.
+    b.script("document.getElementById('token').value = 'k';");
+    let song = b.script("return document.querySelector('#discover li a.playlink').dataset.play;");
+    let song = song.as_str().unwrap().to_string();
+    b.click("#discover li a.playlink");
+    b.wait("the audio to play", "document.getElementById('player').currentTime > 0");
+    assert_eq!(b.script("return document.getElementById('now').dataset.song"), json!(song));
+    // Like it: the history shows it loved.
+    b.script("document.getElementById('player').pause();");
+    b.click("#like");
+    b.wait(
+        "the loved song in the history",
+        &format!("document.querySelector('#history li.loved[data-history=\"{song}\"]')"),
+    );
+    // More like this: a radio seeded by the song.
+    b.click("#radio-btn");
+    b.wait("the radio", "document.querySelectorAll('#radio li a.song').length >= 5");
+    // Skip: a skipped listen in the history, and the next song plays.
+    b.click("#skip");
+    b.wait(
+        "the skip in the history",
+        &format!(
+            "(document.querySelector('#history li[data-history=\"{song}\"]') || {{}}).textContent?.includes('skips')"
+        ),
+    );
+    b.wait("the next song", &format!("document.getElementById('now').dataset.song !== '{song}'"));
+    b.screenshot(&shots.join("laptop-player.png"));
+    // Another day's playlist, and the download links follow it.
+    b.script(
+        "const d = document.getElementById('date'); d.value = '2026-01-15'; d.dispatchEvent(new Event('change'));",
+    );
+    b.wait("the other day", "document.getElementById('status').textContent.startsWith('2026-01-15')");
+    let href = b.script("return document.getElementById('dl-m3u8').getAttribute('href')");
+    assert!(href.as_str().unwrap().ends_with("date=2026-01-15"), "{href}");
+    // Find a user by part of the name.
+    b.script(
+        "const q = document.getElementById('user-q'); q.value = 'LISTENER_00007'; q.dispatchEvent(new Event('input'));",
+    );
+    b.wait(
+        "the user search",
+        "[...document.querySelectorAll('#user option')].length === 1 && document.querySelector('#user option').textContent === 'listener_00007'",
+    );
 
     // Search by description.
     let q = b.element("#q");
