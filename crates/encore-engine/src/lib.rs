@@ -19,6 +19,7 @@ mod gc;
 mod media;
 pub mod mixes;
 pub mod playlist;
+pub mod views;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -27,13 +28,17 @@ use std::sync::{Arc, Mutex, RwLock};
 use anyhow::Context;
 use encore_audio::{DescriptorScaler, Descriptors};
 use encore_cf::CfModel;
-use encore_rank::{Attributes, Catalog, Fusion, Hybrid, Played, PoolSizes, Reason, Request, Tunables, VectorSet};
+use encore_rank::{Attributes, Catalog, Fusion, Hybrid, Played, PoolSizes, Reason, Request, VectorSet};
 use encore_store::Store;
-use encore_text::{Entity, TermModel};
+use encore_text::TermModel;
 use encore_types::{ArtifactHeader, Interactions};
 use serde::{Deserialize, Serialize};
 
 pub use audio::AudioEmbeddings;
+/// Bounds and targets on song attributes, as a request gives them.
+pub use encore_rank::Tunables;
+/// A song or an artist, as the text model knows them.
+pub use encore_text::Entity;
 pub use gc::{collect_garbage, GcReport, DEFAULT_KEEP};
 
 /// Artifact kind of the fitted fusion weights.

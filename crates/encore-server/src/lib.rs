@@ -36,8 +36,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use encore_engine::{Engine, EngineError, ListenEvent, Query};
-use encore_text::Entity;
+use encore_engine::{Engine, EngineError, Entity, ListenEvent, Query};
 use serde::Serialize;
 use serde_json::json;
 
@@ -272,12 +271,12 @@ fn count(p: &HashMap<String, String>, default: usize) -> Result<usize, ApiError>
 
 /// Bounds and targets from the query (`key` as C … B or 0–11, `mode`
 /// major or minor).
-fn tunables(p: &HashMap<String, String>) -> Result<encore_rank::Tunables, ApiError> {
+fn tunables(p: &HashMap<String, String>) -> Result<encore_engine::Tunables, ApiError> {
     let key = match p.get("key").filter(|k| !k.is_empty()) {
         None => None,
         Some(k) => Some(match k.parse::<u8>() {
             Ok(pc) => pc,
-            Err(_) => encore_audio::KEYS
+            Err(_) => encore_engine::views::KEYS
                 .iter()
                 .position(|x| x.eq_ignore_ascii_case(k))
                 .ok_or_else(|| ApiError::BadRequest(format!("key must be C … B or 0–11, got {:?}", truncate(k))))?
@@ -292,7 +291,7 @@ fn tunables(p: &HashMap<String, String>) -> Result<encore_rank::Tunables, ApiErr
             return Err(ApiError::BadRequest(format!("mode must be major or minor, got {:?}", truncate(other))))
         }
     };
-    Ok(encore_rank::Tunables {
+    Ok(encore_engine::Tunables {
         min_tempo: finite(p, "min_tempo")?,
         max_tempo: finite(p, "max_tempo")?,
         target_tempo: finite(p, "target_tempo")?,
@@ -522,81 +521,23 @@ async fn discover_file(
         .into_response())
 }
 
-#[derive(Serialize)]
-struct SongPage {
-    song: encore_store::SongInfo,
-    descriptors: Option<encore_audio::Descriptors>,
-    terms: Vec<(String, f32)>,
-    listeners: f32,
-    has_cf_vector: bool,
-}
-
-async fn song(State(s): State<AppState>, Path(song): Path<String>) -> ApiResult<SongPage> {
+async fn song(State(s): State<AppState>, Path(song): Path<String>) -> ApiResult<encore_engine::views::SongPage> {
     let song = id(&song, "song")?;
     let e = s.engine.clone();
-    Ok(Json(
-        blocking(move || {
-            let m = e.models();
-            e.with_store(|store| {
-                let info = store
-                    .songs(&[song])?
-                    .pop()
-                    .ok_or_else(|| EngineError::NotFound(format!("no song with id {song}")))?;
-                let path = store.song_audio_path(song)?;
-                let descriptors = match path {
-                    Some(p) => encore_engine::audio::descriptors_of(store, &p)?,
-                    None => None,
-                };
-                let terms = m
-                    .text
-                    .as_ref()
-                    .and_then(|t| t.describe(Entity::Song(song), 8))
-                    .map(|d| d.terms)
-                    .unwrap_or_default();
-                let k = m.catalog.index(song);
-                Ok(SongPage {
-                    song: info,
-                    descriptors,
-                    terms,
-                    listeners: k.map_or(0.0, |k| m.catalog.listeners[k]),
-                    has_cf_vector: k
-                        .is_some_and(|k| m.hybrid().ok().and_then(|h| h.song_vector(k).map(|_| ())).is_some()),
-                })
-            })
-            .map_err(ApiError::from)
-        })
-        .await?,
-    ))
+    Ok(Json(blocking(move || Ok(e.song_page(song)?)).await?))
 }
 
 /// The first 30 s of a song's audio as a log-mel spectrogram PNG.
 async fn song_spectrogram(State(s): State<AppState>, Path(song): Path<String>) -> Result<Response, ApiError> {
     let song = id(&song, "song")?;
     let e = s.engine.clone();
-    let png = blocking(move || {
-        let path = e
-            .with_store(|store| {
-                store.songs(&[song])?.pop().ok_or_else(|| EngineError::NotFound(format!("no song with id {song}")))?;
-                store
-                    .song_audio_path(song)?
-                    .ok_or_else(|| EngineError::NotFound(format!("song {song} has no audio file")))
-            })
-            .map_err(ApiError::from)?;
-        let path = e.data_dir().join(path);
-        // The reason names the file; it goes to the log, not to the client.
-        let d = encore_audio::decode_head(&path, 30.0).map_err(|err| {
-            tracing::warn!("song {song}: {err}");
-            ApiError::NotFound(format!("song {song}: its audio file cannot be read"))
-        })?;
-        Ok(encore_audio::spectrogram_png(&d.samples, 64, 1300))
-    })
-    .await?;
+    let png = blocking(move || Ok(e.spectrogram_png(song)?)).await?;
     Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "max-age=3600")], png).into_response())
 }
 
 #[derive(Serialize)]
 struct Neighbour {
-    song: encore_store::SongInfo,
+    song: encore_engine::views::SongInfo,
     score: f32,
 }
 
