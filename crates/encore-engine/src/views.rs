@@ -68,3 +68,80 @@ impl Engine {
         Ok(encore_audio::spectrogram_png(&d.samples, 64, 1300))
     }
 }
+
+/// One song of a listener's history as the page lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryItem {
+    /// The song.
+    pub song: SongInfo,
+    /// Full plays (a loved song's count includes its bonus).
+    pub plays: f32,
+    /// Skips.
+    pub skips: u32,
+    /// Latest play, Unix seconds (0: unknown).
+    pub last_played: i64,
+    /// 1 loved, −1 hated, none.
+    pub feedback: Option<i8>,
+}
+
+/// A listener's recent history.
+#[derive(Debug, Clone, Serialize)]
+pub struct History {
+    /// Store id.
+    pub user_id: i64,
+    /// Name.
+    pub name: String,
+    /// Songs, latest play first.
+    pub history: Vec<HistoryItem>,
+}
+
+/// A listener as a picker lists them.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserEntry {
+    /// Store id.
+    pub user_id: i64,
+    /// Name.
+    pub name: Option<String>,
+}
+
+impl Engine {
+    /// The `n` songs `user` played last, with plays, skips and feedback.
+    pub fn history(&self, user: i64, n: usize) -> Result<History> {
+        self.with_store(|st| {
+            let name = st.user_name(user)?.ok_or_else(|| EngineError::NotFound(format!("no user with id {user}")))?;
+            let mut h = st.user_history(user)?;
+            h.sort_by_key(|x| std::cmp::Reverse(x.last_played));
+            h.truncate(n);
+            let feedback: std::collections::HashMap<i64, i8> =
+                st.feedback(user)?.into_iter().map(|(s, f, _)| (s, f)).collect();
+            let mut history = Vec::with_capacity(h.len());
+            for x in h {
+                // A song gone from the catalog is left out, not misnamed.
+                if let Some(song) = st.songs(&[x.song_id])?.pop() {
+                    history.push(HistoryItem {
+                        song,
+                        plays: x.plays,
+                        skips: x.skips,
+                        last_played: x.last_played,
+                        feedback: feedback.get(&x.song_id).copied(),
+                    });
+                }
+            }
+            Ok(History { user_id: user, name, history })
+        })
+    }
+
+    /// Up to `n` listeners: those whose name contains `q` (any case), or
+    /// without `q` the first of the trained model's users.
+    pub fn users(&self, q: Option<&str>, n: usize) -> Result<Vec<UserEntry>> {
+        if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
+            let q: String = q.chars().take(256).collect();
+            let found = self.with_store(|st| Ok(st.users_matching(&q, n)?))?;
+            return Ok(found.into_iter().map(|(user_id, name)| UserEntry { user_id, name: Some(name) }).collect());
+        }
+        let ids: Vec<i64> = self.models().cf.user_ids().iter().take(n).copied().collect();
+        self.with_store(|st| {
+            ids.iter().map(|&user_id| Ok(UserEntry { user_id, name: st.user_name(user_id)? })).collect()
+        })
+    }
+}

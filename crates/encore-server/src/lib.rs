@@ -635,57 +635,17 @@ async fn user_similar(
     ))
 }
 
-async fn user_history(State(s): State<AppState>, Path(user): Path<String>) -> ApiResult<serde_json::Value> {
+async fn user_history(State(s): State<AppState>, Path(user): Path<String>) -> ApiResult<encore_engine::views::History> {
     let e = s.engine.clone();
-    Ok(Json(
-        blocking(move || {
-            let user = e.user_ref(&user)?;
-            e.with_store(|st| {
-                let name =
-                    st.user_name(user)?.ok_or_else(|| EngineError::NotFound(format!("no user with id {user}")))?;
-                let mut h = st.user_history(user)?;
-                h.sort_by_key(|x| std::cmp::Reverse(x.last_played));
-                h.truncate(100);
-                let info = st.songs(&h.iter().map(|x| x.song_id).collect::<Vec<_>>())?;
-                let feedback: HashMap<i64, i8> = st.feedback(user)?.into_iter().map(|(s, f, _)| (s, f)).collect();
-                let items: Vec<serde_json::Value> = h
-                    .iter()
-                    .zip(info)
-                    .map(|(x, s)| {
-                        json!({ "song": s, "plays": x.plays, "skips": x.skips, "last_played": x.last_played,
-                                "feedback": feedback.get(&x.song_id) })
-                    })
-                    .collect();
-                Ok(json!({ "user_id": user, "name": name, "history": items }))
-            })
-            .map_err(ApiError::from)
-        })
-        .await?,
-    ))
+    Ok(Json(blocking(move || Ok(e.history(e.user_ref(&user)?, 100)?)).await?))
 }
 
 async fn users(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<serde_json::Value> {
     let p = params(q)?;
     let n = count(&p, 100)?;
     let e = s.engine.clone();
-    if let Some(q) = p.get("q").filter(|q| !q.trim().is_empty()) {
-        let q = q.trim().chars().take(256).collect::<String>();
-        let found = blocking(move || Ok(e.with_store(|st| Ok(st.users_matching(&q, n)?))?)).await?;
-        let out: Vec<serde_json::Value> =
-            found.into_iter().map(|(id, name)| json!({ "user_id": id, "name": name })).collect();
-        return Ok(Json(json!({ "users": out })));
-    }
-    Ok(Json(
-        blocking(move || {
-            let m = e.models();
-            let ids: Vec<i64> = m.cf.user_ids().iter().take(n).copied().collect();
-            let out: Vec<serde_json::Value> = e.with_store(|st| {
-                ids.iter().map(|&id| Ok(json!({ "user_id": id, "name": st.user_name(id)? }))).collect()
-            })?;
-            Ok(json!({ "users": out }))
-        })
-        .await?,
-    ))
+    let out = blocking(move || Ok(e.users(p.get("q").map(String::as_str), n)?)).await?;
+    Ok(Json(json!({ "users": out })))
 }
 
 async fn search(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<serde_json::Value> {
