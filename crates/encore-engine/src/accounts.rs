@@ -131,6 +131,12 @@ impl Engine {
         self.with_store(|s| Ok(s.song_by_mbid(mbid)?))
     }
 
+    /// The MusicBrainz recording ids of `ids`, in order (`None` where
+    /// unknown).
+    pub fn song_mbids(&self, ids: &[i64]) -> Result<Vec<Option<String>>> {
+        self.with_store(|s| Ok(s.song_mbids(ids)?))
+    }
+
     /// How many listens `user` has.
     pub fn listen_count(&self, user: i64) -> Result<u64> {
         self.with_store(|s| Ok(s.listen_count(user)?))

@@ -145,3 +145,209 @@ impl Engine {
         })
     }
 }
+
+/// A song near another, with its similarity.
+#[derive(Debug, Clone, Serialize)]
+pub struct Neighbour {
+    /// The song.
+    pub song: SongInfo,
+    /// Cosine similarity (or the mean of them, `hybrid`).
+    pub score: f32,
+}
+
+/// One song on the map.
+#[derive(Debug, Clone, Serialize)]
+pub struct MapPoint {
+    /// Store id.
+    pub song_id: i64,
+    /// First principal component.
+    pub x: f32,
+    /// Second principal component.
+    pub y: f32,
+    /// Genre, if known.
+    pub genre: Option<String>,
+}
+
+impl Engine {
+    /// [`Engine::similar`], each song named.
+    pub fn similar_songs(&self, song: i64, by: &str, n: usize) -> Result<Vec<Neighbour>> {
+        let hits = self.similar(song, by, n)?;
+        self.with_store(|st| {
+            let mut out = Vec::with_capacity(hits.len());
+            for (id, score) in hits {
+                if let Some(song) = st.songs(&[id])?.pop() {
+                    out.push(Neighbour { song, score });
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Every song with a CF vector on a 2-D map: the first two principal
+    /// components of the vectors (power iteration, 50 steps each, from a
+    /// fixed start so the map is the same on every call).
+    pub fn map(&self) -> Result<Vec<MapPoint>> {
+        let m = self.models();
+        let h = m.hybrid()?;
+        let c = &m.catalog;
+        let rows: Vec<(usize, &[f32])> = (0..c.len()).filter_map(|k| h.song_vector(k).map(|v| (k, v))).collect();
+        let dim = rows.first().map_or(0, |r| r.1.len());
+        let mut mean = vec![0f32; dim];
+        for (_, v) in &rows {
+            mean.iter_mut().zip(*v).for_each(|(m, x)| *m += x / rows.len() as f32);
+        }
+        let centred: Vec<Vec<f32>> =
+            rows.iter().map(|(_, v)| v.iter().zip(&mean).map(|(x, m)| x - m).collect()).collect();
+        let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+        let mut comps: Vec<Vec<f32>> = Vec::new();
+        for c_i in 0..2 {
+            let mut w: Vec<f32> = (0..dim).map(|i| ((i * 7 + c_i * 3) % 11) as f32 - 5.0).collect();
+            for _ in 0..50 {
+                let mut next = vec![0f32; dim];
+                for r in &centred {
+                    let p = dot(r, &w);
+                    next.iter_mut().zip(r).for_each(|(n, x)| *n += p * x);
+                }
+                for prev in &comps {
+                    let d = dot(&next, prev);
+                    next.iter_mut().zip(prev).for_each(|(n, p)| *n -= d * p);
+                }
+                let norm = dot(&next, &next).sqrt().max(1e-12);
+                w = next.into_iter().map(|x| x / norm).collect();
+            }
+            comps.push(w);
+        }
+        Ok(rows
+            .iter()
+            .zip(&centred)
+            .map(|((k, _), r)| MapPoint {
+                song_id: c.song_ids[*k],
+                x: dot(r, &comps[0]),
+                y: comps.get(1).map_or(0.0, |c| dot(r, c)),
+                genre: c.genre[*k].clone(),
+            })
+            .collect())
+    }
+}
+
+/// One hit of a description search.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum SearchHit {
+    /// A song.
+    Song {
+        /// The song (none if it left the catalog).
+        song: Option<SongInfo>,
+        /// Cosine similarity to the query.
+        score: f32,
+    },
+    /// An artist.
+    Artist {
+        /// Store id.
+        artist_id: i64,
+        /// Name.
+        name: Option<String>,
+        /// Cosine similarity to the query.
+        score: f32,
+    },
+}
+
+/// What a description search found, and which of its words the text model
+/// knows.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResults {
+    /// The query.
+    pub q: String,
+    /// Hits, best first.
+    pub results: Vec<SearchHit>,
+    /// Query words in the vocabulary.
+    pub known_terms: Vec<String>,
+    /// Query words that are not.
+    pub unknown_terms: Vec<String>,
+}
+
+/// An artist's neighbours in the text model, and the artists written about
+/// with them.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArtistPage {
+    /// Store id.
+    pub artist_id: i64,
+    /// Name.
+    pub name: String,
+    /// Artists described alike: `artist_id`, `name`, `score`.
+    pub similar: Vec<serde_json::Value>,
+    /// Artists mentioned in the same documents: `artist_id`, `name`, `pmi`,
+    /// `documents`.
+    pub comentioned: Vec<serde_json::Value>,
+}
+
+impl Engine {
+    /// Songs and artists whose text vectors are nearest the description.
+    pub fn search(&self, query: &str, n: usize) -> Result<SearchResults> {
+        let m = self.models();
+        let t = m.text.as_ref().ok_or_else(|| EngineError::NotReady("no text model".into()))?;
+        let found = t.search_explained(query, n);
+        let results = self.with_store(|st| {
+            found
+                .hits
+                .iter()
+                .map(|&(ent, score)| {
+                    Ok(match ent {
+                        Entity::Song(id) => SearchHit::Song { song: st.songs(&[id])?.pop(), score },
+                        Entity::Artist(id) => SearchHit::Artist { artist_id: id, name: st.artist_name(id)?, score },
+                    })
+                })
+                .collect::<Result<Vec<_>>>()
+        })?;
+        Ok(SearchResults {
+            q: query.to_string(),
+            results,
+            known_terms: found.known_terms,
+            unknown_terms: found.unknown_terms,
+        })
+    }
+
+    /// Artist `artist`'s `n` nearest artists by the text model and the `n`
+    /// most co-mentioned.
+    pub fn artist_page(&self, artist: i64, n: usize) -> Result<ArtistPage> {
+        let m = self.models();
+        self.with_store(|st| {
+            let name =
+                st.artist_name(artist)?.ok_or_else(|| EngineError::NotFound(format!("no artist with id {artist}")))?;
+            let t = m.text.as_ref().ok_or_else(|| EngineError::NotReady("no text model".into()))?;
+            let mut similar = Vec::new();
+            for (ent, x) in t.similar(Entity::Artist(artist), n) {
+                if let Entity::Artist(a) = ent {
+                    similar.push(serde_json::json!({ "artist_id": a, "name": st.artist_name(a)?, "score": x }));
+                }
+            }
+            let co = t.describe(Entity::Artist(artist), n).map(|d| d.comentioned).unwrap_or_default();
+            let mut comentioned = Vec::new();
+            for (a, pmi, docs) in co {
+                comentioned.push(
+                    serde_json::json!({ "artist_id": a, "name": st.artist_name(a)?, "pmi": pmi, "documents": docs }),
+                );
+            }
+            Ok(ArtistPage { artist_id: artist, name, similar, comentioned })
+        })
+    }
+
+    /// The `n` users whose CF vectors are nearest `user`'s, named, as
+    /// (`user_id`, `name`, `score`).
+    pub fn similar_users(&self, user: i64, n: usize) -> Result<Vec<serde_json::Value>> {
+        let m = self.models();
+        self.with_store(|st| {
+            st.user_name(user)?.ok_or_else(|| EngineError::NotFound(format!("no user with id {user}")))?;
+            Ok(())
+        })?;
+        let u = m.cf.user_index(user).ok_or_else(|| {
+            EngineError::NotFound(format!("user {user} has no vector in the current model (retrain to include them)"))
+        })?;
+        let sims = m.cf.similar_users(u, n).map_err(|e| EngineError::Internal(anyhow::anyhow!("{e}")))?;
+        self.with_store(|st| {
+            sims.iter()
+                .map(|x| Ok(serde_json::json!({ "user_id": x.id, "name": st.user_name(x.id)?, "score": x.score })))
+                .collect()
+        })
+    }
+}

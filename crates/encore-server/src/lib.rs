@@ -36,8 +36,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use encore_engine::{Engine, EngineError, Entity, ListenEvent, Query};
-use serde::Serialize;
+use encore_engine::{Engine, EngineError, ListenEvent, Query};
 use serde_json::json;
 
 pub use metrics::Metrics;
@@ -535,12 +534,6 @@ async fn song_spectrogram(State(s): State<AppState>, Path(song): Path<String>) -
     Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "max-age=3600")], png).into_response())
 }
 
-#[derive(Serialize)]
-struct Neighbour {
-    song: encore_engine::views::SongInfo,
-    score: f32,
-}
-
 async fn song_similar(
     State(s): State<AppState>,
     Path(song): Path<String>,
@@ -551,58 +544,19 @@ async fn song_similar(
     let by = p.get("by").cloned().unwrap_or_else(|| "hybrid".into());
     let n = count(&p, 10)?;
     let e = s.engine.clone();
-    Ok(Json(
-        blocking(move || {
-            let hits = e.similar(song, &by, n)?;
-            let out = e.with_store(|store| {
-                let ids: Vec<i64> = hits.iter().map(|h| h.0).collect();
-                Ok(store
-                    .songs(&ids)?
-                    .into_iter()
-                    .zip(&hits)
-                    .map(|(song, h)| Neighbour { song, score: h.1 })
-                    .collect::<Vec<_>>())
-            })?;
-            Ok(json!({ "song_id": song, "by": by, "similar": out }))
-        })
-        .await?,
-    ))
+    let out = blocking(move || Ok((e.similar_songs(song, &by, n)?, by))).await?;
+    Ok(Json(json!({ "song_id": song, "by": out.1, "similar": out.0 })))
 }
 
 async fn artist_similar(
     State(s): State<AppState>,
     Path(artist): Path<String>,
     RawQuery(q): RawQuery,
-) -> ApiResult<serde_json::Value> {
+) -> ApiResult<encore_engine::views::ArtistPage> {
     let artist = id(&artist, "artist")?;
     let n = count(&params(q)?, 10)?;
     let e = s.engine.clone();
-    Ok(Json(
-        blocking(move || {
-            let m = e.models();
-            e.with_store(|st| {
-                let name = st
-                    .artist_name(artist)?
-                    .ok_or_else(|| EngineError::NotFound(format!("no artist with id {artist}")))?;
-                let t = m.text.as_ref().ok_or_else(|| EngineError::NotReady("no text model".into()))?;
-                let mut sims = Vec::new();
-                for (ent, x) in t.similar(Entity::Artist(artist), n) {
-                    if let Entity::Artist(a) = ent {
-                        sims.push(json!({ "artist_id": a, "name": st.artist_name(a)?, "score": x }));
-                    }
-                }
-                let co = t.describe(Entity::Artist(artist), n).map(|d| d.comentioned).unwrap_or_default();
-                let mut comentioned = Vec::new();
-                for (a, pmi, docs) in co {
-                    comentioned
-                        .push(json!({ "artist_id": a, "name": st.artist_name(a)?, "pmi": pmi, "documents": docs }));
-                }
-                Ok(json!({ "artist_id": artist, "name": name, "similar": sims, "comentioned": comentioned }))
-            })
-            .map_err(ApiError::from)
-        })
-        .await?,
-    ))
+    Ok(Json(blocking(move || Ok(e.artist_page(artist, n)?)).await?))
 }
 
 async fn user_similar(
@@ -612,27 +566,12 @@ async fn user_similar(
 ) -> ApiResult<serde_json::Value> {
     let n = count(&params(q)?, 10)?;
     let e = s.engine.clone();
-    Ok(Json(
-        blocking(move || {
-            let user = e.user_ref(&user)?;
-            let m = e.models();
-            e.with_store(|st| {
-                st.user_name(user)?.ok_or_else(|| EngineError::NotFound(format!("no user with id {user}")))?;
-                Ok(())
-            })?;
-            let u = m.cf.user_index(user).ok_or_else(|| {
-                ApiError::NotFound(format!("user {user} has no vector in the current model (retrain to include them)"))
-            })?;
-            let sims = m.cf.similar_users(u, n).map_err(|e| ApiError::Internal(e.to_string()))?;
-            let out: Vec<serde_json::Value> = e.with_store(|st| {
-                sims.iter()
-                    .map(|x| Ok(json!({ "user_id": x.id, "name": st.user_name(x.id)?, "score": x.score })))
-                    .collect::<Result<_, EngineError>>()
-            })?;
-            Ok(json!({ "user_id": user, "similar": out }))
-        })
-        .await?,
-    ))
+    let (user, out) = blocking(move || {
+        let user = e.user_ref(&user)?;
+        Ok((user, e.similar_users(user, n)?))
+    })
+    .await?;
+    Ok(Json(json!({ "user_id": user, "similar": out })))
 }
 
 async fn user_history(State(s): State<AppState>, Path(user): Path<String>) -> ApiResult<encore_engine::views::History> {
@@ -648,7 +587,7 @@ async fn users(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<se
     Ok(Json(json!({ "users": out })))
 }
 
-async fn search(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<serde_json::Value> {
+async fn search(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<encore_engine::views::SearchResults> {
     let p = params(q)?;
     let query = p.get("q").cloned().unwrap_or_default();
     if query.trim().is_empty() || query.len() > 500 {
@@ -656,87 +595,15 @@ async fn search(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<s
     }
     let n = count(&p, 20)?;
     let e = s.engine.clone();
-    Ok(Json(
-        blocking(move || {
-            let m = e.models();
-            let t = m.text.as_ref().ok_or_else(|| ApiError::NotReady("no text model".into()))?;
-            let found = t.search_explained(&query, n);
-            let out: Vec<serde_json::Value> = e.with_store(|st| {
-                found
-                    .hits
-                    .iter()
-                    .map(|(ent, score)| {
-                        Ok(match ent {
-                            Entity::Song(id) => {
-                                json!({ "kind": "song", "song": st.songs(&[*id])?.pop(), "score": score })
-                            }
-                            Entity::Artist(id) => {
-                                json!({ "kind": "artist", "artist_id": id, "name": st.artist_name(*id)?, "score": score })
-                            }
-                        })
-                    })
-                    .collect()
-            })?;
-            Ok(json!({
-                "q": query,
-                "results": out,
-                "known_terms": found.known_terms,
-                "unknown_terms": found.unknown_terms,
-            }))
-        })
-        .await?,
-    ))
+    Ok(Json(blocking(move || Ok(e.search(&query, n)?)).await?))
 }
 
 /// A 2-D map of the song vectors (first two principal components of the CF
-/// vectors, by power iteration) with genres, for the web page.
+/// vectors) with genres, for the web page.
 async fn map(State(s): State<AppState>) -> ApiResult<serde_json::Value> {
     let e = s.engine.clone();
-    Ok(Json(
-        blocking(move || {
-            let m = e.models();
-            let h = m.hybrid()?;
-            let c = &m.catalog;
-            let rows: Vec<(usize, Vec<f32>)> =
-                (0..c.len()).filter_map(|k| h.song_vector(k).map(|v| (k, v.to_vec()))).collect();
-            let dim = rows.first().map_or(0, |r| r.1.len());
-            let mut mean = vec![0f32; dim];
-            for (_, v) in &rows {
-                mean.iter_mut().zip(v).for_each(|(m, x)| *m += x / rows.len() as f32);
-            }
-            let centred: Vec<Vec<f32>> =
-                rows.iter().map(|(_, v)| v.iter().zip(&mean).map(|(x, m)| x - m).collect()).collect();
-            let mut comps: Vec<Vec<f32>> = Vec::new();
-            for c_i in 0..2 {
-                let mut w: Vec<f32> = (0..dim).map(|i| ((i * 7 + c_i * 3) % 11) as f32 - 5.0).collect();
-                for _ in 0..50 {
-                    let mut next = vec![0f32; dim];
-                    for r in &centred {
-                        let p: f32 = r.iter().zip(&w).map(|(a, b)| a * b).sum();
-                        next.iter_mut().zip(r).for_each(|(n, x)| *n += p * x);
-                    }
-                    for prev in &comps {
-                        let d: f32 = next.iter().zip(prev).map(|(a, b)| a * b).sum();
-                        next.iter_mut().zip(prev).for_each(|(n, p)| *n -= d * p);
-                    }
-                    let norm = next.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-                    w = next.into_iter().map(|x| x / norm).collect();
-                }
-                comps.push(w);
-            }
-            let points: Vec<serde_json::Value> = rows
-                .iter()
-                .zip(&centred)
-                .map(|((k, _), r)| {
-                    let x: f32 = r.iter().zip(&comps[0]).map(|(a, b)| a * b).sum();
-                    let y: f32 = comps.get(1).map_or(0.0, |c| r.iter().zip(c).map(|(a, b)| a * b).sum());
-                    json!({ "song_id": c.song_ids[*k], "x": x, "y": y, "genre": c.genre[*k] })
-                })
-                .collect();
-            Ok(json!({ "points": points }))
-        })
-        .await?,
-    ))
+    let points = blocking(move || Ok(e.map()?)).await?;
+    Ok(Json(json!({ "points": points })))
 }
 
 async fn post_listens(

@@ -405,7 +405,7 @@ async fn get_feedback(State(s): State<AppState>, Path(name): Path<String>, RawQu
     let rows = blocking(move || {
         let f = e.feedback(id)?;
         let ids: Vec<i64> = f.iter().map(|x| x.0).collect();
-        let mbids = e.with_store(|st| Ok(st.song_mbids(&ids)?))?;
+        let mbids = e.song_mbids(&ids)?;
         Ok(f.into_iter().zip(mbids).collect::<Vec<_>>())
     })
     .await
