@@ -203,15 +203,13 @@ pub fn analyze_paths_with(
             None => todo.push((f, size, mtime)),
         }
     }
-    let own = ui::count_bar(todo.len() as u64, "analysing audio");
     let bar = match bar {
         Some(b) => {
-            own.finish_and_clear();
             b.inc_length(todo.len() as u64);
             b.set_message("analysing audio");
             b.clone()
         }
-        None => own,
+        None => ui::count_bar(todo.len() as u64, "analysing audio"),
     };
     let done = AtomicU64::new(bar.position());
     let results: Vec<(i64, i64, Result<Record, Failure>)> = todo

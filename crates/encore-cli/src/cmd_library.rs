@@ -56,15 +56,13 @@ pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     })?;
     let mut report = Report { scan, analysed: 0, not_analysed: Vec::new() };
     if !a.no_analyze {
-        // Symphonia has no Opus decoder: its tags are read, its audio is not.
-        let (opus, decodable): (Vec<&String>, Vec<&String>) =
-            report.scan.to_analyze.iter().partition(|p| p.to_ascii_lowercase().ends_with(".opus"));
-        for p in opus {
-            report
-                .not_analysed
-                .push(encore_ingest::library::FileIssue { path: p.clone(), reason: "audio not decoded: opus".into() });
+        let mut paths = Vec::new();
+        for p in &report.scan.to_analyze {
+            match encore_ingest::tags::not_decoded(Path::new(p)) {
+                Some(reason) => report.not_analysed.push(encore_ingest::library::FileIssue { path: p.clone(), reason }),
+                None => paths.push(PathBuf::from(p)),
+            }
         }
-        let paths: Vec<PathBuf> = decodable.into_iter().map(PathBuf::from).collect();
         let (ok, failed) = cmd_audio::analyze_paths_with(&mut store, &paths, Some(&bar))?;
         report.analysed = ok.iter().filter(|r| !r.cached).count();
         report

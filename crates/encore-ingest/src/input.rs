@@ -43,18 +43,24 @@ pub fn open_input(path: &Path, counter: Arc<AtomicU64>) -> Result<Box<dyn BufRea
 /// stored on disk) together with how it is read (`how`: the format and any
 /// option that changes the records).
 pub fn file_key(path: &Path, how: &str) -> Result<String> {
-    let io_err = |e| Error::Io { path: path.to_path_buf(), source: e };
-    let mut f = File::open(path).map_err(io_err)?;
+    let hash = content_hash(path).map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?;
+    Ok(format!("{hash}:{how}"))
+}
+
+/// xxh3-128 of the bytes of `path` as stored on disk, hex, read in 1 MiB
+/// blocks.
+pub(crate) fn content_hash(path: &Path) -> std::io::Result<String> {
+    let mut f = File::open(path)?;
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = f.read(&mut buf).map_err(io_err)?;
+        let n = f.read(&mut buf)?;
         if n == 0 {
             break;
         }
         h.update(&buf[..n]);
     }
-    Ok(format!("{:032x}:{how}", h.digest128()))
+    Ok(format!("{:032x}", h.digest128()))
 }
 
 #[cfg(test)]

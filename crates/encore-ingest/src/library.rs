@@ -11,7 +11,6 @@
 //! duplicated: a re-read file matches the song it was.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use encore_store::{ImportStart, LibraryFile, Store};
@@ -76,21 +75,6 @@ fn stamp(meta: &std::fs::Metadata) -> (i64, i64) {
     (meta.len() as i64, mtime)
 }
 
-/// xxh3-128 of the file's bytes, read in 1 MiB blocks.
-fn content_hash(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(format!("{:032x}", h.digest128()))
-}
-
 fn extension(p: &Path) -> String {
     p.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase()
 }
@@ -105,7 +89,9 @@ fn release_date(d: &str) -> Option<String> {
     }
     let month = part(md.get(1..3)).unwrap_or("01");
     let day = part(md.get(4..6)).unwrap_or("01");
-    Some(format!("{year}-{month}-{day}"))
+    let date = format!("{year}-{month}-{day}");
+    // What the catalog import accepts: a real day.
+    chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").ok().map(|_| date)
 }
 
 fn catalog_song(path: &str, t: &FileTags) -> CatalogSong {
@@ -211,7 +197,7 @@ fn scan_root(
         .into_par_iter()
         .map(|t| {
             let p = Path::new(&t.path);
-            let r = content_hash(p).map_err(|e| e.to_string()).map(|hash| (hash, tags::read(p)));
+            let r = crate::input::content_hash(p).map_err(|e| e.to_string()).map(|hash| (hash, tags::read(p)));
             progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
             (t, r)
         })
@@ -294,8 +280,8 @@ fn scan_root(
                     }
                 }
             }
-            if tags.file_type == "Opus" {
-                row.note.get_or_insert_with(|| "audio not decoded: opus".into());
+            if let Some(why) = tags::not_decoded(Path::new(&row.path)) {
+                row.note.get_or_insert(why);
             }
             report.to_analyze.push(row.path.clone());
             rows.push(row);
@@ -327,5 +313,6 @@ mod tests {
         assert_eq!(release_date("2004-09-12").as_deref(), Some("2004-09-12"));
         assert_eq!(release_date("2004-09").as_deref(), Some("2004-09-01"));
         assert_eq!(release_date("Sept 2004"), None);
+        assert_eq!(release_date("2004-13-40"), None);
     }
 }

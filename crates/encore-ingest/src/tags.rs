@@ -16,6 +16,13 @@ pub const TAGGED: [&str; 11] = ["mp3", "ogg", "oga", "opus", "flac", "m4a", "mp4
 /// Audio file extensions it knows but cannot read (reported as unsupported).
 pub const UNSUPPORTED: [&str; 8] = ["wma", "ape", "mpc", "wv", "dsf", "dff", "ra", "mka"];
 
+/// Why the audio of `path` is not decoded here, if it is not: Opus, for
+/// which symphonia has no decoder (its tags are read all the same).
+pub fn not_decoded(path: &Path) -> Option<String> {
+    let ext = path.extension().and_then(|e| e.to_str())?.to_ascii_lowercase();
+    (ext == "opus").then(|| format!("audio not decoded: {ext}"))
+}
+
 /// What a file says about itself.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct FileTags {
@@ -65,9 +72,7 @@ fn mbid(tag: &Tag, key: &ItemKey) -> Option<String> {
     let v = text(tag, key)?;
     // A multi-valued field keeps its first value.
     let first = v.split(['/', ';']).next()?.trim().to_ascii_lowercase();
-    let ok = first.len() == 36
-        && first.bytes().enumerate().all(|(i, c)| matches!(i, 8 | 13 | 18 | 23) && c == b'-' || c.is_ascii_hexdigit());
-    ok.then_some(first)
+    encore_types::is_mbid(&first).then_some(first)
 }
 
 /// Reads the tags and length of `path`; `Err` with a reason for a file

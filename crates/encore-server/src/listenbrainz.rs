@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use encore_engine::accounts::TrackListen;
-use encore_types::{ArtistRef, TrackRef};
+use encore_types::{is_mbid, ArtistRef, TrackRef};
 use serde_json::{json, Map, Value};
 
 use crate::auth::{credential, listener, Caller};
@@ -93,16 +93,6 @@ async fn rate_limit_headers(req: Request, next: Next) -> Response {
         h.insert(k, HeaderValue::from_static(v));
     }
     r
-}
-
-/// Whether `s` is a UUID (8-4-4-4-12 hex digits).
-fn is_uuid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
 }
 
 /// The first key path under `v` holding a string with U+0000.
@@ -176,8 +166,8 @@ fn listen(v: &Value, playing_now: bool, now: i64) -> Result<(Option<i64>, TrackR
     for key in MBID_FIELDS {
         let ok = match info.get(key) {
             None | Some(Value::Null) => true,
-            Some(Value::String(s)) => s.is_empty() || is_uuid(s),
-            Some(Value::Array(a)) => a.iter().all(|x| x.as_str().is_some_and(is_uuid)),
+            Some(Value::String(s)) => s.is_empty() || is_mbid(s),
+            Some(Value::Array(a)) => a.iter().all(|x| x.as_str().is_some_and(is_mbid)),
             Some(_) => false,
         };
         if !ok {
@@ -291,9 +281,10 @@ async fn validate_token(State(s): State<AppState>, headers: HeaderMap, RawQuery(
 async fn user(s: &AppState, name: &str) -> Result<i64, Response> {
     let e = s.engine.clone();
     let n = name.to_string();
-    blocking(move || Ok(e.user_named(&n)?))
-        .await
-        .map_err(|_| error(ApiError::NotFound(format!("Cannot find user: {}", crate::truncate(name)))))
+    blocking(move || Ok(e.user_named(&n)?)).await.map_err(|err| match err {
+        ApiError::NotFound(_) => error(ApiError::NotFound(format!("Cannot find user: {}", crate::truncate(name)))),
+        other => error(other),
+    })
 }
 
 async fn listen_count(State(s): State<AppState>, Path(name): Path<String>) -> LbResult {
@@ -371,7 +362,7 @@ async fn recording_feedback(State(s): State<AppState>, Extension(caller): Extens
         .ok_or_else(|| bad("Feedback can only have a value of 1, 0 or -1."))? as i8;
     let mbid = doc.get("recording_mbid").and_then(Value::as_str).map(str::to_lowercase);
     let song_id = doc.get("encore_song_id").and_then(Value::as_i64);
-    if mbid.as_deref().is_some_and(|m| !is_uuid(m)) {
+    if mbid.as_deref().is_some_and(|m| !is_mbid(m)) {
         return Err(bad("recording_mbid MBID format invalid."));
     }
     if mbid.is_none() && song_id.is_none() {
@@ -511,7 +502,7 @@ mod tests {
     fn nul_characters_are_found_anywhere() {
         assert_eq!(find_nul(&json!({"a": {"b": ["x", "y\u{0}"]}}), "").as_deref(), Some("a.b[1]"));
         assert_eq!(find_nul(&json!({"a": "ok"}), ""), None);
-        assert!(is_uuid("8f3471b5-7e6a-48da-86a9-c1c07a0f47ae"));
-        assert!(!is_uuid("8f3471b5-7e6a-48da-86a9-c1c07a0f47a"));
+        assert!(is_mbid("8f3471b5-7e6a-48da-86a9-c1c07a0f47ae"));
+        assert!(!is_mbid("8f3471b5-7e6a-48da-86a9-c1c07a0f47a"));
     }
 }

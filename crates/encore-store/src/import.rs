@@ -92,7 +92,6 @@ pub struct ImportSession<'s> {
     issues_stored: usize,
     lines_done: u64,
     in_tx: bool,
-    last_song: Option<(i64, bool)>,
 }
 
 impl std::fmt::Debug for ImportSession<'_> {
@@ -152,7 +151,6 @@ impl Store {
             issues_stored: rec.issues.len(),
             lines_done: rec.lines_done,
             in_tx: true,
-            last_song: None,
         };
         Ok(if resume { ImportStart::Resume(session) } else { ImportStart::Fresh(session) })
     }
@@ -204,12 +202,18 @@ impl ImportSession<'_> {
     /// Writes a catalog song and returns its store id and whether it is
     /// new (matched like any record: MusicBrainz id, then artist + title).
     pub fn write_song(&mut self, song: &encore_types::CatalogSong) -> Result<(i64, bool)> {
-        self.write(&Record::Catalog(song.clone()))?;
-        self.last_song.take().ok_or_else(|| crate::Error::Rejected("the song was not written".into()))
+        let written = self.write_record(&Record::Catalog(song.clone()))?;
+        written.ok_or_else(|| crate::Error::Rejected("the song was not written".into()))
     }
 
     /// Writes one valid record.
     pub fn write(&mut self, rec: &Record) -> Result<()> {
+        self.write_record(rec).map(|_| ())
+    }
+
+    /// [`ImportSession::write`]; for a catalog song, its store id and
+    /// whether it is new.
+    fn write_record(&mut self, rec: &Record) -> Result<Option<(i64, bool)>> {
         // A rejected record is not counted here: the caller counts it as
         // skipped (ImportSession::skip), once.
         if let Record::Listen { ts, .. } | Record::SongCount { last_played: Some(ts), .. } = rec {
@@ -223,6 +227,7 @@ impl ImportSession<'_> {
         self.counts.rows_read += 1;
         let conn = &self.store.conn;
         let cat = &mut self.catalog;
+        let mut catalog_song = None;
         let added = match rec {
             Record::Listen { user, ts, track, ms_played, skipped } => {
                 let u = cat.user(conn, user)?;
@@ -247,7 +252,7 @@ impl ImportSession<'_> {
             }
             Record::Catalog(song) => {
                 let (s, created) = cat.song(conn, &song.track)?;
-                self.last_song = Some((s, created));
+                catalog_song = Some((s, created));
                 let changed = conn
                     .prepare_cached(
                         "UPDATE songs SET genre = coalesce(?2, genre), duration_ms = coalesce(?3, duration_ms),
@@ -276,7 +281,7 @@ impl ImportSession<'_> {
         } else {
             self.counts.duplicates += 1;
         }
-        Ok(())
+        Ok(catalog_song)
     }
 
     /// Records a malformed row: counted, and stored while fewer than

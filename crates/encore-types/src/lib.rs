@@ -26,5 +26,5 @@ pub use artifact::{ArtifactHeader, HeaderError, ARTIFACT_MAGIC};
 pub use interactions::{Interactions, InteractionsBuilder, Row};
 pub use normalize::{normalize_name, song_key};
 pub use records::{
-    check_listen_time, ArtistRef, CatalogSong, Document, Record, TrackRef, LISTEN_CLOCK_SLACK, SHORT_PLAY_MS,
+    check_listen_time, is_mbid, ArtistRef, CatalogSong, Document, Record, TrackRef, LISTEN_CLOCK_SLACK, SHORT_PLAY_MS,
 };

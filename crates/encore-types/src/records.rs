@@ -108,6 +108,16 @@ pub struct Document {
 /// a player and the server).
 pub const LISTEN_CLOCK_SLACK: i64 = 86_400;
 
+/// Whether `s` is written as a MusicBrainz id: a UUID, 8-4-4-4-12 hex
+/// digits in either case (the one check for imports, tags and the listen
+/// API).
+pub fn is_mbid(s: &str) -> bool {
+    s.len() == 36
+        && s.bytes()
+            .enumerate()
+            .all(|(i, b)| if [8, 13, 18, 23].contains(&i) { b == b'-' } else { b.is_ascii_hexdigit() })
+}
+
 /// The one rule for a listen's time, for imports and the HTTP API alike:
 /// Unix seconds after 1970-01-01 and at most a day after `now`. `Err`
 /// says why not.

@@ -289,11 +289,7 @@ pub(crate) fn mbid(s: &str) -> std::result::Result<Option<String>, String> {
     if s.is_empty() {
         return Ok(None);
     }
-    let ok = s.len() == 36
-        && s.bytes()
-            .enumerate()
-            .all(|(i, b)| if [8, 13, 18, 23].contains(&i) { b == b'-' } else { b.is_ascii_hexdigit() });
-    if ok {
+    if encore_types::is_mbid(s) {
         Ok(Some(s.to_ascii_lowercase()))
     } else {
         Err(format!("invalid MusicBrainz id {s:?}"))
