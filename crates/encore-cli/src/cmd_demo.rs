@@ -44,12 +44,12 @@ pub struct Args {
 struct Report {
     world: WorldFiles,
     imports: Vec<ImportSummary>,
-    text: crate::cmd_text::IngestReport,
-    text_model: encore_text::BuildStats,
+    text: encore_train::text::IngestReport,
+    text_model: encore_train::text::BuildStats,
     audio_analyzed: usize,
     audio_failed: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
-    trained: Option<crate::cmd_train::AllReport>,
+    trained: Option<encore_train::release::ReleaseReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     sample_discovery: Option<crate::cmd_query::RecommendReport>,
     stats: StoreStats,
@@ -95,19 +95,23 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
         bar.finish_and_clear();
         imports.push(s);
     }
-    // The articles, and the text model built from them.
-    let text = crate::cmd_text::ingest(&mut store, &[files.articles.clone(), files.html_dir.clone()])?;
-    let (text_model, _) = crate::cmd_text::train(&store, encore_text::TermModelConfig::default())?;
+    // The articles (the text model is built from them below).
+    let text = encore_train::text::ingest(&mut store, &[files.articles.clone(), files.html_dir.clone()])?;
     // The audio: descriptors of every clip (unchanged clips are not redone).
     let (audio_ok, audio_failed) = crate::cmd_audio::analyze_paths(&mut store, std::slice::from_ref(&files.audio_dir))?;
     let stats = store.stats()?;
-    drop(store);
-    let (trained, sample_discovery) = if args.no_train {
-        (None, None)
+    let (text_model, trained, sample_discovery) = if args.no_train {
+        let (model, _) = encore_train::text::train(&store, encore_train::text::TermModelConfig::default())?;
+        (model.stats, None, None)
     } else {
-        let t = crate::cmd_train::train_all(data_dir, &crate::cmd_train::AllArgs::defaults(), false)?;
+        // Every model, the text model among them, in one release.
+        let bars = ui::Bars::new();
+        let settings = encore_train::release::ReleaseSettings::default();
+        let t = encore_train::release::train_all(&store, &settings, &|s| bars.step(s))?;
+        drop(bars);
+        drop(store);
         let sample = crate::cmd_query::discover_report(data_dir, "listener_00000", &encore_engine::today(), 10)?;
-        (Some(t), Some(sample))
+        (t.text.clone().unwrap_or_default(), Some(t), Some(sample))
     };
     let report = Report {
         trained,
@@ -115,7 +119,7 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
         world: files,
         imports,
         text,
-        text_model: text_model.stats.clone(),
+        text_model,
         audio_analyzed: audio_ok.len(),
         audio_failed: audio_failed.len(),
         stats,

@@ -6,8 +6,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use encore_cf::parquet_io;
-use encore_types::ArtifactHeader;
 
 use crate::ui;
 
@@ -61,40 +59,23 @@ enum ExportCmd {
 pub fn factors(data_dir: &Path, a: FactorsArgs) -> anyhow::Result<ExitCode> {
     match a.what {
         FactorsCmd::Export { out } => {
-            let (_, model, _) = crate::cmd_query::open(data_dir)?;
-            parquet_io::export_spark(&model, &out)?;
+            let store = ui::open_store(data_dir)?;
+            let r = encore_train::cf::export_spark(&store, &out)?;
             println!(
                 "wrote {} user and {} song vectors ({} factors) to {}",
-                model.user_ids().len(),
-                model.item_ids().len(),
-                model.factors(),
+                r.users,
+                r.songs,
+                r.factors,
                 out.display()
             );
         }
         FactorsCmd::Import { from, regularization, json } => {
-            let store = crate::ui::open_store(data_dir)?;
-            let model = parquet_io::import_spark(&from, regularization)
-                .with_context(|| format!("reading Spark ALS factors from {}", from.display()))?;
-            let dir = store.artifacts(encore_cf::KIND)?;
-            let writer = dir.writer(ArtifactHeader::new(encore_cf::KIND, encore_cf::FORMAT_VERSION))?;
-            model.save(writer.path())?;
-            let version = writer.commit()?;
-            let report = serde_json::json!({
-                "version_dir": version.display().to_string(),
-                "users": model.user_ids().len(),
-                "songs": model.item_ids().len(),
-                "factors": model.factors(),
-            });
+            let store = ui::open_store(data_dir)?;
+            let r = encore_train::cf::import_spark(&store, &from, regularization)?;
             if json {
-                ui::print_json(&report)?;
+                ui::print_json(&r)?;
             } else {
-                println!(
-                    "published {} ({} users, {} songs, {} factors)",
-                    version.display(),
-                    model.user_ids().len(),
-                    model.item_ids().len(),
-                    model.factors()
-                );
+                println!("published {} ({} users, {} songs, {} factors)", r.version_dir, r.users, r.songs, r.factors);
             }
         }
     }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use crate::{cmd_audio, ui};
+use crate::ui;
 
 /// The music folders you keep.
 #[derive(Debug, clap::Args)]
@@ -49,10 +49,9 @@ struct Report {
 pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     let LibraryCommand::Scan(a) = a.command;
     let mut store = ui::open_store(data_dir)?;
-    let bar = ui::count_bar(0, "reading tags");
+    let bars = ui::Bars::new();
     let scan = encore_ingest::library::scan(&mut store, &a.dirs, &|done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
+        bars.step(encore_train::Step { stage: "reading tags", done, total, note: None })
     })?;
     let mut report = Report { scan, analysed: 0, not_analysed: Vec::new() };
     if !a.no_analyze {
@@ -63,13 +62,13 @@ pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
                 None => paths.push(PathBuf::from(p)),
             }
         }
-        let (ok, failed) = cmd_audio::analyze_paths_with(&mut store, &paths, Some(&bar))?;
+        let (ok, failed) = encore_train::audio::analyze_paths(&mut store, &paths, &|s| bars.step(s))?;
         report.analysed = ok.iter().filter(|r| !r.cached).count();
         report
             .not_analysed
             .extend(failed.into_iter().map(|f| encore_ingest::library::FileIssue { path: f.path, reason: f.reason }));
     }
-    bar.finish_and_clear();
+    drop(bars);
     if a.json {
         ui::print_json(&report)?;
         return Ok(ExitCode::SUCCESS);

@@ -4,7 +4,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use encore_cf::CfModel;
 use encore_store::{SongInfo, Store};
 use serde::Serialize;
 
@@ -110,7 +109,7 @@ impl TunableArgs {
         let key = match &self.key {
             None => None,
             Some(k) => Some(
-                encore_audio::KEYS
+                encore_engine::views::KEYS
                     .iter()
                     .position(|x| x.eq_ignore_ascii_case(k))
                     .with_context(|| format!("unknown key {k:?}: use C, C#, D, … B"))? as u8,
@@ -292,18 +291,6 @@ struct SimilarReport {
     song: SongInfo,
     by: String,
     similar: Vec<Similar>,
-}
-
-/// The store and its current CF model (with the model's directory).
-pub fn open(data_dir: &Path) -> anyhow::Result<(Store, CfModel, String)> {
-    let store = crate::ui::open_store(data_dir)?;
-    let (path, header) = store
-        .artifacts(encore_cf::KIND)?
-        .current()?
-        .context("no collaborative-filtering model yet: run `encore train cf` first")?;
-    header.check(encore_cf::KIND, encore_cf::FORMAT_VERSION)?;
-    let model = CfModel::load(&path)?;
-    Ok((store, model, path.display().to_string()))
 }
 
 fn describe(s: &SongInfo) -> String {
@@ -509,7 +496,8 @@ pub fn recommend(data_dir: &Path, a: RecommendArgs) -> anyhow::Result<ExitCode> 
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let (store, model, version) = open(data_dir)?;
+    let store = ui::open_store(data_dir)?;
+    let (model, version) = encore_train::cf::current(&store)?;
     let (uid, name) = resolve_user(&store, &a.user, a.user_id)?;
     // The user's current history, folded in against the song factors, so
     // listens imported since training count.

@@ -17,7 +17,6 @@ mod cmd_stats;
 mod cmd_text;
 mod cmd_train;
 mod cmd_users;
-mod plot;
 mod ui;
 
 use std::path::PathBuf;

@@ -43,6 +43,43 @@ pub fn count_bar(len: u64, msg: &str) -> ProgressBar {
     bar
 }
 
+/// Progress bars for the [`encore_train::Step`]s a library step reports:
+/// one bar per stage, replaced when the stage changes, cleared at the end.
+pub struct Bars {
+    current: std::sync::Mutex<Option<(String, ProgressBar)>>,
+}
+
+impl Bars {
+    pub fn new() -> Bars {
+        Bars { current: std::sync::Mutex::new(None) }
+    }
+
+    /// Shows `s` (the callback to hand to a library step).
+    pub fn step(&self, s: encore_train::Step<'_>) {
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if current.as_ref().is_none_or(|(stage, _)| stage != s.stage) {
+            if let Some((_, bar)) = current.take() {
+                bar.finish_and_clear();
+            }
+            *current = Some((s.stage.to_string(), count_bar(s.total, s.stage)));
+        }
+        let (_, bar) = current.as_ref().expect("set above");
+        bar.set_length(s.total);
+        bar.set_position(s.done);
+        if let Some(note) = s.note {
+            bar.set_message(note.to_string());
+        }
+    }
+}
+
+impl Drop for Bars {
+    fn drop(&mut self) {
+        if let Some((_, bar)) = self.current.get_mut().unwrap_or_else(|e| e.into_inner()).take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// Prints `value` as pretty JSON on stdout.
 pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();

@@ -24,6 +24,8 @@
 //!   item's position in the user's full ranking as a fraction (0 = top,
 //!   1 = bottom), weighted by its test plays; 0.5 is random, lower is better.
 //!
+//! **Baselines** ([`Popular`], [`RandomOrder`]): what every model must beat.
+//!
 //! **Cold start** ([`hold_out_items`], [`evaluate_cold_start`]): songs held
 //! out of training entirely are ranked among themselves for every user from
 //! content-predicted vectors; per-user AUC and recall@k, averaged.
@@ -34,10 +36,12 @@
 //! pairwise similarity of each user's top k, averaged ([`evaluate_with`]).
 #![deny(missing_docs)]
 
+mod baselines;
 mod cold;
 mod metrics;
 mod split;
 
+pub use baselines::{Popular, RandomOrder};
 pub use cold::{evaluate_cold_start, hold_out_items, ColdStartMetrics, ItemSplit};
 pub use metrics::{evaluate, evaluate_with, Metrics, Scorer, Similarity};
 pub use split::{split, Split};
