@@ -21,7 +21,9 @@ fn cases() -> u32 {
 }
 
 fn fixtures() -> Vec<Vec<u8>> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/listens");
+    let root = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        .join("../../fixtures/listens");
     let mut out = Vec::new();
     for dir in std::fs::read_dir(root).unwrap().flatten() {
         for f in std::fs::read_dir(dir.path()).unwrap().flatten() {

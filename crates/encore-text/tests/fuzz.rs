@@ -42,7 +42,12 @@ fn fixtures() -> Vec<(String, Vec<u8>)> {
         }
     }
     let mut out = Vec::new();
-    walk(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/text"), &mut out);
+    walk(
+        &std::env::var_os("CARGO_MANIFEST_DIR")
+            .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+            .join("../../fixtures/text"),
+        &mut out,
+    );
     out
 }
 
