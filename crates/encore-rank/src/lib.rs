@@ -45,7 +45,9 @@ mod features;
 mod filter;
 mod fusion;
 mod mix;
+mod path;
 mod profile;
+mod rediscover;
 mod retrieval;
 mod select;
 mod vector;
@@ -61,17 +63,16 @@ pub use features::Scores;
 pub use filter::Tunables;
 pub use fusion::Fusion;
 
-pub use mix::{
-    Centroid, MixItem, MixReason, MixRequest, MixSeed, PathItem, PathMethod, PathRequest, PathResponse, PathStats,
-    RediscoverRequest, Rediscovered, JOINT_WEIGHTS,
-};
+pub use mix::{MixItem, MixReason, MixRequest, MixSeed};
+pub use path::{PathItem, PathMethod, PathRequest, PathResponse, PathStats, JOINT_WEIGHTS};
+pub use rediscover::{Centroid, RediscoverRequest, Rediscovered};
 
 pub use profile::Profile;
 pub use retrieval::{Retrieval, RetrievalConfig, VectorSet};
 
 use candidates::top_k;
 use features::{moments, standardise};
-use vector::{dot, sparse_dot, unit};
+use vector::{dot, sparse_dot};
 
 /// Number of features.
 pub const N_FEATURES: usize = 6;

@@ -28,7 +28,8 @@ use encore_types::{is_mbid, ArtistRef, TrackRef};
 use serde_json::{json, Map, Value};
 
 use crate::auth::{credential, listener, Caller};
-use crate::{blocking, num, params, ApiError, AppState};
+use crate::query::{num, params, truncate};
+use crate::{blocking, ApiError, AppState};
 
 /// Most listens one request may carry (ListenBrainz's limit).
 pub const MAX_LISTENS: usize = 1000;
@@ -282,7 +283,7 @@ async fn user(s: &AppState, name: &str) -> Result<i64, Response> {
     let e = s.engine.clone();
     let n = name.to_string();
     blocking(move || Ok(e.user_named(&n)?)).await.map_err(|err| match err {
-        ApiError::NotFound(_) => error(ApiError::NotFound(format!("Cannot find user: {}", crate::truncate(name)))),
+        ApiError::NotFound(_) => error(ApiError::NotFound(format!("Cannot find user: {}", truncate(name)))),
         other => error(other),
     })
 }

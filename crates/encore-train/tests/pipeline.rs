@@ -18,8 +18,9 @@ fn world(dir: &std::path::Path) -> Store {
     for (format, path) in [(Format::Catalog, &files.catalog), (Format::ListenBrainz, &files.listenbrainz)] {
         import_file(&mut store, format, path, &ImportOptions::default(), &mut |_, _| {}).unwrap();
     }
-    encore_train::text::ingest(&mut store, &[files.articles.clone()]).unwrap();
-    let (ok, failed) = encore_train::audio::analyze_paths(&mut store, &[files.audio_dir.clone()], quiet()).unwrap();
+    encore_train::text::ingest(&mut store, std::slice::from_ref(&files.articles)).unwrap();
+    let (ok, failed) =
+        encore_train::audio::analyze_paths(&mut store, std::slice::from_ref(&files.audio_dir), quiet()).unwrap();
     assert_eq!((ok.len(), failed.len()), (60, 0));
     store
 }
