@@ -3,6 +3,7 @@
 //! server reads them from the engine instead of the store and the models.
 
 use encore_text::Entity;
+use encore_types::vector::dot;
 use serde::Serialize;
 
 use crate::{Engine, EngineError, Result};
@@ -198,7 +199,6 @@ impl Engine {
         }
         let centred: Vec<Vec<f32>> =
             rows.iter().map(|(_, v)| v.iter().zip(&mean).map(|(x, m)| x - m).collect()).collect();
-        let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
         let mut comps: Vec<Vec<f32>> = Vec::new();
         for c_i in 0..2 {
             let mut w: Vec<f32> = (0..dim).map(|i| ((i * 7 + c_i * 3) % 11) as f32 - 5.0).collect();

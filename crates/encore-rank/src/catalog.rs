@@ -8,8 +8,8 @@ use std::sync::Arc;
 use encore_cf::CfModel;
 use serde::{Deserialize, Serialize};
 
-use crate::vector::{dot, unit};
 use crate::{Error, Hybrid, Result, Retrieval, RetrievalConfig};
+use encore_types::vector::{dot, unit};
 
 /// Musical attributes used by filters and targets.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

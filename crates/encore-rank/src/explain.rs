@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::profile::Profile;
-use crate::vector::{dot, sparse_dot};
 use crate::{Hybrid, Ranked, AUDIO, CF, FEATURES, KNN, N_FEATURES, POPULAR, SEED, TEXT};
+use encore_types::vector::{dot, sparse_dot};
 
 /// Why a song was picked (the strongest source), turned into a sentence by
 /// the engine.

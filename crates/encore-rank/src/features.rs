@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use rayon::prelude::*;
 
 use crate::profile::Profile;
-use crate::vector::{dot, sparse_dot};
 use crate::{Error, Hybrid, Played, Result, Retrieval, AUDIO, CF, FEATURES, KNN, N_FEATURES, POPULAR, SEED, TEXT};
+use encore_types::vector::{dot, sparse_dot};
 
 /// z-scores of one song's raw features (0 where missing or constant).
 pub(crate) fn standardise(

@@ -50,7 +50,6 @@ mod profile;
 mod rediscover;
 mod retrieval;
 mod select;
-mod vector;
 
 use std::collections::HashSet;
 
@@ -71,8 +70,8 @@ pub use profile::Profile;
 pub use retrieval::{Retrieval, RetrievalConfig, VectorSet};
 
 use candidates::top_k;
+use encore_types::vector::{dot, sparse_dot};
 use features::{moments, standardise};
-use vector::{dot, sparse_dot};
 
 /// Number of features.
 pub const N_FEATURES: usize = 6;

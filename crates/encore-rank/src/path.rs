@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
-use crate::vector::unit;
 use crate::{Error, Hybrid, Result};
+use encore_types::vector::unit;
 
 /// Weights of the audio and CF parts of the joint space of paths.
 pub const JOINT_WEIGHTS: [(&str, f32); 2] = [("audio", 0.5), ("cf", 0.5)];

@@ -4,8 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::vector::{dot, sparse_dot, unit};
 use crate::{Hybrid, Played};
+use encore_types::vector::{dot, sparse_dot, unit};
 
 /// The per-user inputs of the features.
 #[derive(Debug, Clone)]

@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use crate::mix::z_scores;
-use crate::vector::{dot, unit};
 use crate::{Error, Hybrid, Played, Profile, Result};
+use encore_types::vector::{dot, unit};
 
 /// Rediscovery's decay, days: a song last played this long before the
 /// user's latest listen gets 63 % of its full weight.

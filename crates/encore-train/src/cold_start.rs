@@ -6,6 +6,7 @@
 use anyhow::Context;
 use encore_audio::{DescriptorScaler, Spectrogram};
 use encore_store::Store;
+use encore_types::vector::unit;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
@@ -28,15 +29,6 @@ pub struct ColdStartSettings {
 impl Default for ColdStartSettings {
     fn default() -> Self {
         ColdStartSettings { share: 0.2, k: 50, neighbours: 10, network: NetworkSettings::default() }
-    }
-}
-
-fn unit(v: &[f32]) -> Vec<f32> {
-    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if n > 0.0 {
-        v.iter().map(|x| x / n).collect()
-    } else {
-        v.to_vec()
     }
 }
 

@@ -8,6 +8,7 @@ use anyhow::Context;
 use encore_cf::{AlsConfig, CfModel};
 use encore_eval::{evaluate, evaluate_with, split, Metrics, Popular, RandomOrder, Scorer, Split};
 use encore_store::Store;
+use encore_types::vector::{dot, unit};
 use encore_types::Interactions;
 use rand::SeedableRng;
 use serde::Serialize;
@@ -252,14 +253,8 @@ pub fn eval(store: &Store, s: &EvalSettings, progress: Progress<'_>) -> anyhow::
     // item vectors also measure intra-list diversity.
     let cfg = AlsConfig { track_loss: false, ..s.cf.als() };
     let (cf_model, cf_secs) = fit(&cfg, &train, s.cf.seed)?;
-    let unit: Vec<Vec<f32>> = (0..cf_model.item_ids().len())
-        .map(|i| {
-            let v = cf_model.item_vector(i);
-            let n = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-            v.iter().map(|x| x / n).collect()
-        })
-        .collect();
-    let sim = |i: u32, j: u32| -> f32 { unit[i as usize].iter().zip(&unit[j as usize]).map(|(a, b)| a * b).sum() };
+    let units: Vec<Vec<f32>> = (0..cf_model.item_ids().len()).map(|i| unit(cf_model.item_vector(i))).collect();
+    let sim = |i: u32, j: u32| -> f32 { dot(&units[i as usize], &units[j as usize]) };
     let sim: encore_eval::Similarity<'_> = &sim;
     let built = if s.models.iter().any(|m| m.content()) {
         let text = text_model(store)?;

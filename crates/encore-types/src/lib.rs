@@ -21,6 +21,7 @@ mod artifact;
 mod interactions;
 mod normalize;
 mod records;
+pub mod vector;
 
 pub use artifact::{ArtifactHeader, HeaderError, ARTIFACT_MAGIC};
 pub use interactions::{Interactions, InteractionsBuilder, Row};
