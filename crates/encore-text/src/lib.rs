@@ -28,6 +28,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod builder;
 mod clause;
 pub mod expected;
 mod html;
@@ -38,12 +39,11 @@ mod read;
 mod terms;
 mod tokens;
 
+pub use builder::{TermModelBuilder, TermModelConfig};
 pub use html::readable_text;
 pub use lexicon::{is_adjective, is_nondescriptive};
 pub use link::{Entity, Linker, Mention};
-pub use model::{
-    BuildStats, Described, SearchResult, Silent, TermModel, TermModelBuilder, TermModelConfig, FORMAT_VERSION, KIND,
-};
+pub use model::{BuildStats, Described, SearchResult, Silent, TermModel, FORMAT_VERSION, KIND};
 pub use read::{read_path, Problem, MAX_DOC_BYTES};
 pub use tokens::{sentences, STOP_WORDS};
 
