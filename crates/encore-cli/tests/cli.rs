@@ -1,4 +1,9 @@
 //! Drives the real `encore` binary in temporary data directories.
+//!
+//! One file (about 900 lines) on purpose: cargo builds and links one test
+//! binary per file, and on two cores each extra binary costs more build
+//! time than the file's length costs reading; the tests share the helpers
+//! above and each names the command it drives.
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -2,6 +2,9 @@
 //! during a burst of writes, a reload under load. Requests are written by
 //! hand on a TCP socket so that malformed ones (invalid UTF-8, huge bodies)
 //! reach the server as they are.
+//!
+//! One file (about 700 lines) for the same reason as `cli.rs`: one test
+//! binary, shared helpers to start and stop the server.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

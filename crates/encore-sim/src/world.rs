@@ -1,4 +1,8 @@
 //! The world model: genres, artists, songs, users and their listens.
+//!
+//! About 650 lines, 80 of them the genre table and 70 tests: the
+//! generation is one seeded sequence of draws, and splitting it would make
+//! the order of those draws (which fixes every demo world) harder to see.
 
 use std::collections::HashSet;
 
