@@ -16,6 +16,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::{audio, AudioEmbeddings, EngineError, Entity, Result};
 
+/// Where the HNSW graphs of candidate retrieval are kept between loads,
+/// under the data directory (keyed by what they were built from; see
+/// [`encore_rank::Retrieval`]).
+pub const GRAPH_CACHE: &str = "cache/hnsw";
+
 /// Artifact kind of the fitted fusion weights.
 pub const FUSION_KIND: &str = "hybrid-fusion";
 
@@ -442,10 +447,15 @@ impl Models {
         let catalog = build_catalog(store, &m, &cf, text.as_ref(), embeddings.as_ref(), AudioVectors::Learned)?;
         let mut prepared = encore_rank::Prepared::new(&catalog, &cf)?;
         let cfg = encore_rank::RetrievalConfig::default();
+        let cache = store.dir().join(GRAPH_CACHE);
         prepared = match candidates {
             Candidates::Scan => prepared,
-            Candidates::Index => prepared.with_retrieval(&catalog, cfg)?,
-            Candidates::Ann => prepared.with_retrieval(&catalog, encore_rank::RetrievalConfig { ann_min: 2, ..cfg })?,
+            Candidates::Index => prepared.with_retrieval_in(&catalog, cfg, Some(&cache))?,
+            Candidates::Ann => prepared.with_retrieval_in(
+                &catalog,
+                encore_rank::RetrievalConfig { ann_min: 2, ..cfg },
+                Some(&cache),
+            )?,
         };
         Ok(Models { manifest, release, cf, text, embeddings, fusion, catalog, prepared })
     }

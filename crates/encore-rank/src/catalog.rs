@@ -3,6 +3,7 @@
 //! per load ([`Prepared`]).
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 
 use encore_cf::CfModel;
@@ -193,8 +194,20 @@ impl Prepared {
     /// Adds candidate retrieval (see [`Retrieval`]): requests then cost
     /// O(candidates) instead of O(catalog). `catalog` must be the one this
     /// was prepared from.
-    pub fn with_retrieval(mut self, catalog: &Catalog, cfg: RetrievalConfig) -> Result<Prepared> {
-        let r = Retrieval::build(catalog, &self.song_vecs, &self.song_units, &self.popularity, cfg)?;
+    pub fn with_retrieval(self, catalog: &Catalog, cfg: RetrievalConfig) -> Result<Prepared> {
+        self.with_retrieval_in(catalog, cfg, None)
+    }
+
+    /// [`Prepared::with_retrieval`], keeping the HNSW graphs in `cache`
+    /// between loads: a graph saved there from the same vectors is opened
+    /// memory-mapped instead of built (see [`Retrieval`]).
+    pub fn with_retrieval_in(
+        mut self,
+        catalog: &Catalog,
+        cfg: RetrievalConfig,
+        cache: Option<&Path>,
+    ) -> Result<Prepared> {
+        let r = Retrieval::build(catalog, &self.song_vecs, &self.song_units, &self.popularity, cfg, cache)?;
         self.retrieval = Some(Arc::new(r));
         Ok(self)
     }

@@ -22,10 +22,22 @@
 //!   fixed random sample of songs.
 //!
 //! Sets smaller than [`RetrievalConfig::ann_min`] are scanned exactly.
+//!
+//! **Saved graphs.** Building the HNSW graphs is most of a model load on a
+//! large catalog. Given a cache folder ([`crate::Prepared::with_retrieval_in`]),
+//! each graph is saved there under a 128-bit hash (xxh3) of exactly what it
+//! was built from — its set, dimension, settings, catalog positions and
+//! vectors — and a later load whose vectors hash the same opens the saved
+//! graph memory-mapped (usearch's `view`) instead of building it. Anything
+//! that changes a vector changes the hash, so a stale graph is never used;
+//! a graph that does not open is built again. A save goes to a temporary
+//! folder renamed into place, so a reader never sees half a graph; the three
+//! newest graphs of each set are kept.
 //! What the approximation costs in quality is measured by the tests
 //! (overlap with the exact ranking) and by `bench/load.sh` (both modes).
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use encore_index::{IndexConfig, Metric, VectorIndex};
 use rand::seq::index::sample;
@@ -76,7 +88,11 @@ impl std::fmt::Debug for Nearest {
 }
 
 impl Nearest {
-    fn new<'a>(items: impl Iterator<Item = (usize, &'a [f32])>, cfg: &RetrievalConfig) -> Result<Option<Nearest>> {
+    fn new<'a>(
+        items: impl Iterator<Item = (usize, &'a [f32])>,
+        cfg: &RetrievalConfig,
+        cache: Option<(&Path, &str)>,
+    ) -> Result<Option<Nearest>> {
         let items: Vec<(usize, &[f32])> = items.collect();
         let Some(dim) = items.first().map(|e| e.1.len()) else { return Ok(None) };
         if items.iter().any(|e| e.1.len() != dim) {
@@ -98,7 +114,10 @@ impl Nearest {
             expansion_add: 128,
             expansion_search: cfg.ef,
         };
-        let index = VectorIndex::build(dim, &vectors, &keys, config).map_err(|e| Error::Index(e.to_string()))?;
+        let index = match cache {
+            Some((dir, set)) => cached_graph(dir, set, dim, &vectors, &keys, config)?,
+            None => VectorIndex::build(dim, &vectors, &keys, config).map_err(|e| Error::Index(e.to_string()))?,
+        };
         Ok(Some(Nearest::Ann { index, dim }))
     }
 
@@ -120,6 +139,75 @@ impl Nearest {
             }
         }
     }
+}
+
+/// Graphs of one set kept in the cache folder.
+const KEEP_GRAPHS: usize = 3;
+
+/// The graph of `set` over these exact vectors: opened from `dir` when it
+/// was saved there, else built and saved (see the module docs).
+fn cached_graph(
+    dir: &Path,
+    set: &str,
+    dim: usize,
+    vectors: &[f32],
+    keys: &[u64],
+    config: IndexConfig,
+) -> Result<VectorIndex> {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(b"encore-hnsw-1");
+    h.update(set.as_bytes());
+    h.update(&(dim as u64).to_le_bytes());
+    let settings = [config.connectivity, config.expansion_add, config.expansion_search];
+    h.update(&settings.iter().flat_map(|v| (*v as u64).to_le_bytes()).collect::<Vec<u8>>());
+    h.update(&keys.iter().flat_map(|k| k.to_le_bytes()).collect::<Vec<u8>>());
+    h.update(&vectors.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>());
+    let path = dir.join(format!("{set}-{:032x}", h.digest128()));
+    if let Ok(index) = VectorIndex::open(&path, true) {
+        if index.len() == keys.len() {
+            return Ok(index);
+        }
+    }
+    let index = VectorIndex::build(dim, vectors, keys, config).map_err(|e| Error::Index(e.to_string()))?;
+    // One that did not open is replaced.
+    if path.exists() {
+        let _ = std::fs::remove_dir_all(&path);
+    }
+    // A cache that cannot be written (a read-only data folder) only costs
+    // the next load a rebuild.
+    let _ = save_graph(&index, dir, &path).and_then(|()| prune_graphs(dir, set, &path));
+    Ok(index)
+}
+
+fn save_graph(index: &VectorIndex, dir: &Path, path: &Path) -> std::io::Result<()> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("graph");
+    let tmp = dir.join(format!(".{name}.{}", std::process::id()));
+    std::fs::create_dir_all(&tmp)?;
+    if let Err(e) = index.save(&tmp) {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(std::io::Error::other(e.to_string()));
+    }
+    if std::fs::rename(&tmp, path).is_err() {
+        // Another process saved the same graph first.
+        std::fs::remove_dir_all(&tmp)?;
+    }
+    Ok(())
+}
+
+/// Removes all but the newest [`KEEP_GRAPHS`] graphs of `set` (never
+/// `current`).
+fn prune_graphs(dir: &Path, set: &str, current: &Path) -> std::io::Result<()> {
+    let prefix = format!("{set}-");
+    let mut old: Vec<(std::time::SystemTime, std::path::PathBuf)> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_str().is_some_and(|n| n.starts_with(&prefix)) && e.path() != current)
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    old.sort_by_key(|e| std::cmp::Reverse(e.0));
+    for (_, p) in old.into_iter().skip(KEEP_GRAPHS - 1) {
+        std::fs::remove_dir_all(p)?;
+    }
+    Ok(())
 }
 
 /// First and second moments of a set of vectors: the catalog mean and
@@ -228,18 +316,26 @@ impl Retrieval {
         song_units: &[Option<Vec<f32>>],
         popularity: &[f32],
         cfg: RetrievalConfig,
+        cache: Option<&Path>,
     ) -> Result<Retrieval> {
         let n = catalog.len();
+        if let Some(dir) = cache {
+            std::fs::create_dir_all(dir).map_err(|e| Error::Index(format!("{}: {e}", dir.display())))?;
+        }
+        let set = |name| cache.map(|dir| (dir, name));
         let warm = Nearest::new(
             (0..n).filter(|&s| catalog.cf_col[s].is_some()).filter_map(|s| song_vecs[s].as_deref().map(|v| (s, v))),
             &cfg,
+            set("cf"),
         )?;
         let cold = Nearest::new(
             (0..n).filter(|&s| catalog.cf_col[s].is_none()).filter_map(|s| song_vecs[s].as_deref().map(|v| (s, v))),
             &cfg,
+            set("cold"),
         )?;
-        let units = Nearest::new((0..n).filter_map(|s| song_units[s].as_deref().map(|v| (s, v))), &cfg)?;
-        let audio = Nearest::new((0..n).filter_map(|s| catalog.audio[s].as_deref().map(|v| (s, v))), &cfg)?;
+        let units = Nearest::new((0..n).filter_map(|s| song_units[s].as_deref().map(|v| (s, v))), &cfg, set("unit"))?;
+        let audio =
+            Nearest::new((0..n).filter_map(|s| catalog.audio[s].as_deref().map(|v| (s, v))), &cfg, set("audio"))?;
         let mut postings: HashMap<u32, Vec<(u32, f32)>> = HashMap::new();
         let text_songs = catalog.text.iter().flatten().count();
         // Postings only where they will be walked (smaller sets are scanned).
@@ -376,6 +472,54 @@ mod tests {
     use super::*;
 
     #[test]
+    fn saved_graphs_are_opened_for_the_same_vectors_only() {
+        use rand::Rng;
+        let dir = tempfile::tempdir().unwrap();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let vs: Vec<Vec<f32>> = (0..3000).map(|_| (0..8).map(|_| rng.random_range(-1f32..1.0)).collect()).collect();
+        let neg: Vec<Vec<f32>> = vs.iter().map(|v| v.iter().map(|x| -x).collect()).collect();
+        let cfg = RetrievalConfig { ann_min: 1000, ..Default::default() };
+        fn items(vs: &[Vec<f32>]) -> Vec<(usize, &[f32])> {
+            vs.iter().enumerate().map(|(i, v)| (i, v.as_slice())).collect()
+        }
+        let graphs = || {
+            let mut names: Vec<String> =
+                std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+            names.sort();
+            names
+        };
+        let q = [0.5f32, -0.2, 0.9, 0.0, 0.3, -0.7, 0.1, 0.4];
+        let built = Nearest::new(items(&vs).into_iter(), &cfg, Some((dir.path(), "cf"))).unwrap().unwrap();
+        let first = graphs();
+        assert_eq!(first.len(), 1, "{first:?}");
+        let opened = Nearest::new(items(&vs).into_iter(), &cfg, Some((dir.path(), "cf"))).unwrap().unwrap();
+        assert_eq!(graphs(), first, "the same vectors add no graph");
+        assert_eq!(opened.top(&q, 20), built.top(&q, 20));
+        // The negated vectors are another graph; saved under the first
+        // one's name, it is what a load of the first vectors opens — so
+        // the saved graph is used, not rebuilt.
+        let negated = Nearest::new(items(&neg).into_iter(), &cfg, Some((dir.path(), "cf"))).unwrap().unwrap();
+        let both = graphs();
+        assert_eq!(both.len(), 2);
+        let other = both.iter().find(|n| **n != first[0]).unwrap();
+        std::fs::remove_dir_all(dir.path().join(&first[0])).unwrap();
+        std::fs::rename(dir.path().join(other), dir.path().join(&first[0])).unwrap();
+        let swapped = Nearest::new(items(&vs).into_iter(), &cfg, Some((dir.path(), "cf"))).unwrap().unwrap();
+        assert_eq!(swapped.top(&q, 20), negated.top(&q, 20));
+        assert_ne!(swapped.top(&q, 20), built.top(&q, 20));
+        // A graph that does not open is built again.
+        std::fs::write(dir.path().join(&first[0]).join("index.usearch"), b"not a graph").unwrap();
+        let rebuilt = Nearest::new(items(&vs).into_iter(), &cfg, Some((dir.path(), "cf"))).unwrap().unwrap();
+        assert_eq!(rebuilt.top(&q, 20), built.top(&q, 20));
+        // Old graphs of a set are pruned to the newest three.
+        for k in 0..4 {
+            let shifted: Vec<Vec<f32>> = vs.iter().map(|v| v.iter().map(|x| x + k as f32).collect()).collect();
+            Nearest::new(items(&shifted).into_iter(), &cfg, Some((dir.path(), "cf"))).unwrap();
+        }
+        assert_eq!(graphs().len(), KEEP_GRAPHS, "{:?}", graphs());
+    }
+
+    #[test]
     fn moments_match_a_scan() {
         let vs: Vec<Vec<f32>> =
             (0..200).map(|i| (0..5).map(|j| ((i * 7 + j * 3) % 11) as f32 - 4.0).collect()).collect();
@@ -406,11 +550,12 @@ mod tests {
             })
             .collect();
         let cfg = RetrievalConfig { ann_min: 1000, ..Default::default() };
-        let ann = Nearest::new(vs.iter().enumerate().map(|(i, v)| (i, v.as_slice())), &cfg).unwrap().unwrap();
+        let ann = Nearest::new(vs.iter().enumerate().map(|(i, v)| (i, v.as_slice())), &cfg, None).unwrap().unwrap();
         assert!(matches!(ann, Nearest::Ann { .. }));
         let scan = Nearest::new(
             vs.iter().enumerate().map(|(i, v)| (i, v.as_slice())),
             &RetrievalConfig { ann_min: usize::MAX, ..cfg },
+            None,
         )
         .unwrap()
         .unwrap();
