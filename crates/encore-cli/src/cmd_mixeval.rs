@@ -249,9 +249,9 @@ pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     let c = &m.catalog;
     // Catalog songs ↔ world songs, by MusicBrainz id.
     let by_mbid: HashMap<&str, usize> = world.songs.iter().map(|s| (s.mbid.as_str(), s.id)).collect();
-    let keys = engine.with_store(|s| Ok(s.song_keys()?))?;
+    let keys = engine.song_keys()?;
     let mut truth: HashMap<i64, Truth> = HashMap::new();
-    for (id, mbid, _) in &keys {
+    for encore_engine::views::SongKey { id, mbid, .. } in &keys {
         if let Some(&w) = mbid.as_deref().and_then(|x| by_mbid.get(x)) {
             let s = &world.songs[w];
             truth.insert(*id, (s.genre, s.mood, s.instrument, s.groove, s.artist));
@@ -373,7 +373,7 @@ pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     let bar = ui::count_bar(users.len() as u64, "daily lists");
     for &(uid, _) in &users {
         let mut seen: [HashSet<i64>; 3] = Default::default();
-        let history = engine.with_store(|s| Ok(s.user_history(uid)?))?;
+        let history = engine.user_history(uid)?;
         let seed_song = history.iter().max_by(|a, b| a.plays.total_cmp(&b.plays)).map(|h| h.song_id);
         for k in 0..7 {
             let d = encore_engine::mixes::day_offset(&today, k).context("today is a day")?;
@@ -426,7 +426,7 @@ pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
         ("random unplayed".into(), 0.0, 0.0, 0),
     ];
     for &(uid, user) in &users {
-        let played = engine.with_store(|s| Ok(encore_engine::played(s, c, uid)?))?;
+        let played = engine.played(uid)?;
         let exclude: HashSet<usize> = played.iter().map(|p| p.song).collect();
         let fit = |ids: &[i64]| -> Option<(f64, f64)> {
             let t = t_of(ids);

@@ -305,10 +305,10 @@ fn resolve_user(store: &Store, user: &Option<String>, user_id: Option<i64>) -> a
     })
 }
 
-fn report_of(store: &Store, r: encore_engine::Recommendations) -> anyhow::Result<RecommendReport> {
+fn report_of(engine: &encore_engine::Engine, r: encore_engine::Recommendations) -> anyhow::Result<RecommendReport> {
     let mut recs = Vec::new();
     for it in r.items {
-        let song = store.songs(&[it.song_id])?.pop().context("song vanished from the store")?;
+        let song = engine.songs(&[it.song_id]).map_err(engine_error)?.pop().context("song vanished from the store")?;
         let because_song = match &it.reason {
             encore_rank::Reason::BecauseYouPlay { song }
             | encore_rank::Reason::LikeRecent { song }
@@ -319,7 +319,12 @@ fn report_of(store: &Store, r: encore_engine::Recommendations) -> anyhow::Result
         };
         let top = it.contributions.values().copied().fold(f32::MIN, f32::max);
         let because = match because_song {
-            Some(id) => store.songs(&[id])?.into_iter().map(|song| Because { song, contribution: top }).collect(),
+            Some(id) => engine
+                .songs(&[id])
+                .map_err(engine_error)?
+                .into_iter()
+                .map(|song| Because { song, contribution: top })
+                .collect(),
             None => Vec::new(),
         };
         recs.push(Rec {
@@ -387,9 +392,9 @@ fn engine_error(e: encore_engine::EngineError) -> anyhow::Error {
 /// The discovery playlist of the user called `user` for `day`.
 pub fn discover_report(data_dir: &Path, user: &str, day: &str, n: usize) -> anyhow::Result<RecommendReport> {
     let engine = encore_engine::Engine::open(data_dir).map_err(engine_error)?;
-    let (uid, _) = engine.with_store(|s| Ok(resolve_user(s, &Some(user.to_string()), None)?)).map_err(engine_error)?;
+    let (uid, _) = engine.find_user(Some(user), None).map_err(engine_error)?;
     let r = engine.discover(uid, day, n).map_err(engine_error)?;
-    engine.with_store(|s| Ok(report_of(s, r)?)).map_err(engine_error)
+    report_of(&engine, r)
 }
 
 pub fn discover(data_dir: &Path, a: DiscoverArgs) -> anyhow::Result<ExitCode> {
@@ -398,7 +403,7 @@ pub fn discover(data_dir: &Path, a: DiscoverArgs) -> anyhow::Result<ExitCode> {
     if a.all_users {
         return discover_all(&engine, &day, &a);
     }
-    let (uid, _) = engine.with_store(|s| Ok(resolve_user(s, &a.user, a.user_id)?)).map_err(engine_error)?;
+    let (uid, _) = engine.find_user(a.user.as_deref(), a.user_id).map_err(engine_error)?;
     let r = engine.discover(uid, &day, a.n).map_err(engine_error)?;
     if a.playlist.format.is_some() || a.playlist.out.is_some() {
         let ids: Vec<i64> = r.items.iter().map(|i| i.song_id).collect();
@@ -409,7 +414,7 @@ pub fn discover(data_dir: &Path, a: DiscoverArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let report = engine.with_store(|s| Ok(report_of(s, r)?)).map_err(engine_error)?;
+    let report = report_of(&engine, r)?;
     if a.json {
         ui::print_json(&report)?;
     } else {
@@ -477,7 +482,7 @@ fn discover_all(engine: &encore_engine::Engine, day: &str, a: &DiscoverArgs) -> 
 pub fn recommend(data_dir: &Path, a: RecommendArgs) -> anyhow::Result<ExitCode> {
     if a.model == "hybrid" && !a.as_trained {
         let engine = encore_engine::Engine::open_with(data_dir, a.candidates).map_err(engine_error)?;
-        let (uid, _) = engine.with_store(|s| Ok(resolve_user(s, &a.user, a.user_id)?)).map_err(engine_error)?;
+        let (uid, _) = engine.find_user(a.user.as_deref(), a.user_id).map_err(engine_error)?;
         let r = engine.recommend(uid, &a.query.query(a.n)?).map_err(engine_error)?;
         if a.playlist.format.is_some() || a.playlist.out.is_some() {
             let ids: Vec<i64> = r.items.iter().map(|i| i.song_id).collect();
@@ -488,7 +493,7 @@ pub fn recommend(data_dir: &Path, a: RecommendArgs) -> anyhow::Result<ExitCode> 
             }
             return Ok(ExitCode::SUCCESS);
         }
-        let report = engine.with_store(|s| Ok(report_of(s, r)?)).map_err(engine_error)?;
+        let report = report_of(&engine, r)?;
         if a.json {
             ui::print_json(&report)?;
         } else {
@@ -547,18 +552,13 @@ pub fn recommend(data_dir: &Path, a: RecommendArgs) -> anyhow::Result<ExitCode> 
 pub fn similar(data_dir: &Path, a: SimilarArgs) -> anyhow::Result<ExitCode> {
     let engine = encore_engine::Engine::open(data_dir).map_err(engine_error)?;
     let hits = engine.similar(a.song, &a.by, a.n).map_err(engine_error)?;
-    let (song, similar) = engine
-        .with_store(|store| {
-            let song = store.songs(&[a.song])?.pop().context("song vanished from the store")?;
-            let mut similar = Vec::new();
-            for (id, score) in &hits {
-                if let Some(info) = store.songs(&[*id])?.pop() {
-                    similar.push(Similar { song: info, score: *score });
-                }
-            }
-            Ok((song, similar))
-        })
-        .map_err(engine_error)?;
+    let song = engine.songs(&[a.song]).map_err(engine_error)?.pop().context("song vanished from the store")?;
+    let mut similar = Vec::new();
+    for (id, score) in &hits {
+        if let Some(info) = engine.songs(&[*id]).map_err(engine_error)?.pop() {
+            similar.push(Similar { song: info, score: *score });
+        }
+    }
     let report = SimilarReport { song, by: a.by, similar };
     if a.json {
         ui::print_json(&report)?;

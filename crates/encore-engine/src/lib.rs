@@ -127,8 +127,9 @@ impl Engine {
         self.models.read().expect("models lock").clone()
     }
 
-    /// Runs `f` with the store.
-    pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+    /// Runs `f` with the store (for the engine's own views and writes; a
+    /// caller asks the engine's methods instead).
+    pub(crate) fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
         let mut s = self.store.lock().map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
         f(&mut s)
     }

@@ -351,3 +351,66 @@ impl Engine {
         })
     }
 }
+
+/// What identifies a song outside Encore.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SongKey {
+    /// Store id.
+    pub id: i64,
+    /// MusicBrainz recording id.
+    pub mbid: Option<String>,
+    /// Audio file.
+    pub audio_path: Option<String>,
+}
+
+/// One song of a user's history, as the store keeps it.
+pub use encore_store::HistoryEntry;
+
+impl Engine {
+    /// A user's store id and name, from the name or from the id
+    /// (`NotFound` for neither known, `BadRequest` for neither given).
+    pub fn find_user(&self, name: Option<&str>, id: Option<i64>) -> Result<(i64, String)> {
+        self.with_store(|s| match (name, id) {
+            (Some(n), _) => {
+                let id = s.user_id(n)?.ok_or_else(|| EngineError::NotFound(format!("no user called {n:?}")))?;
+                Ok((id, n.to_string()))
+            }
+            (None, Some(id)) => {
+                let n = s.user_name(id)?.ok_or_else(|| EngineError::NotFound(format!("no user with id {id}")))?;
+                Ok((id, n))
+            }
+            (None, None) => Err(EngineError::BadRequest("give a user name or id".into())),
+        })
+    }
+
+    /// The songs of `ids` as the store names them, in order; unknown ids
+    /// are left out.
+    pub fn songs(&self, ids: &[i64]) -> Result<Vec<SongInfo>> {
+        self.with_store(|s| {
+            let mut out = Vec::with_capacity(ids.len());
+            for &id in ids {
+                out.extend(s.songs(&[id])?.pop());
+            }
+            Ok(out)
+        })
+    }
+
+    /// A user's history: every song they played or skipped, with counts.
+    pub fn user_history(&self, user: i64) -> Result<Vec<HistoryEntry>> {
+        self.with_store(|s| Ok(s.user_history(user)?))
+    }
+
+    /// A user's history as catalog positions of the current models (what
+    /// the ranker's rules see).
+    pub fn played(&self, user: i64) -> Result<Vec<encore_rank::Played>> {
+        let m = self.models();
+        self.with_store(|s| Ok(crate::played(s, &m.catalog, user)?))
+    }
+
+    /// Every song's store id with its MusicBrainz recording id and audio
+    /// path, where known.
+    pub fn song_keys(&self) -> Result<Vec<SongKey>> {
+        let keys = self.with_store(|s| Ok(s.song_keys()?))?;
+        Ok(keys.into_iter().map(|(id, mbid, audio_path)| SongKey { id, mbid, audio_path }).collect())
+    }
+}
