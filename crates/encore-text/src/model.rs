@@ -51,6 +51,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use encore_types::normalize_name;
+use encore_types::vector::sparse_dot;
 use serde::{Deserialize, Serialize};
 
 use crate::link::Entity;
@@ -144,20 +145,9 @@ pub(crate) fn normalize(v: &mut Sparse) {
     }
 }
 
+/// Cosine of two unit term vectors: their dot product.
 fn cosine(a: &Sparse, b: &Sparse) -> f32 {
-    let (mut i, mut j, mut s) = (0, 0, 0.0);
-    while i < a.len() && j < b.len() {
-        match a[i].0.cmp(&b[j].0) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                s += a[i].1 * b[j].1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    s
+    sparse_dot(a, b)
 }
 
 impl TermModel {
