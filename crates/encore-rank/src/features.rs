@@ -165,7 +165,7 @@ impl Hybrid<'_> {
         out
     }
 
-    /// Training examples for [`Fusion::fit`]: the candidates of a user with
+    /// Training examples for [`crate::Fusion::fit`]: the candidates of a user with
     /// `history`, labelled by whether they are in `held_out` (catalog
     /// positions the user went on to play).
     pub fn examples(
