@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use encore_engine::mixes::MixQuery;
-use encore_engine::Engine;
+use encore_engine::{Engine, SimilarBy};
 use encore_rank::{MixRequest, PathMethod};
 use encore_sim::{World, WorldConfig};
 use rand::seq::{IndexedRandom, SliceRandom};
@@ -301,7 +301,7 @@ pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
             let mix = engine.mix(&q)?;
             accs[k].add(seed, &t_of(&mix.items.iter().map(|i| i.song_id).collect::<Vec<_>>()));
         }
-        for (k, by) in [(2, "cf"), (3, "audio"), (4, "hybrid")] {
+        for (k, by) in [(2, SimilarBy::Cf), (3, SimilarBy::Audio), (4, SimilarBy::Hybrid)] {
             if let Ok(list) = engine.similar(sid, by, a.n) {
                 accs[k].add(seed, &t_of(&list.iter().map(|x| x.0).collect::<Vec<_>>()));
             }

@@ -232,11 +232,9 @@ pub struct SimilarArgs {
     /// How many songs.
     #[arg(short, default_value_t = 10)]
     n: usize,
-    /// Which model: cf (collaborative filtering; songs without plays by
-    /// their audio-predicted vector), audio, text, or hybrid (the mean of the
-    /// three).
-    #[arg(long, default_value = "cf", value_parser = ["cf", "audio", "text", "hybrid"])]
-    by: String,
+    /// Which model measures similarity.
+    #[arg(long, value_enum, default_value_t = encore_engine::SimilarBy::Cf)]
+    by: encore_engine::SimilarBy,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -289,7 +287,7 @@ struct Similar {
 #[derive(Debug, Serialize)]
 struct SimilarReport {
     song: SongInfo,
-    by: String,
+    by: encore_engine::SimilarBy,
     similar: Vec<Similar>,
 }
 
@@ -551,7 +549,7 @@ pub fn recommend(data_dir: &Path, a: RecommendArgs) -> anyhow::Result<ExitCode> 
 
 pub fn similar(data_dir: &Path, a: SimilarArgs) -> anyhow::Result<ExitCode> {
     let engine = encore_engine::Engine::open(data_dir).map_err(engine_error)?;
-    let hits = engine.similar(a.song, &a.by, a.n).map_err(engine_error)?;
+    let hits = engine.similar(a.song, a.by, a.n).map_err(engine_error)?;
     let song = engine.songs(&[a.song]).map_err(engine_error)?.pop().context("song vanished from the store")?;
     let mut similar = Vec::new();
     for (id, score) in &hits {
@@ -564,7 +562,7 @@ pub fn similar(data_dir: &Path, a: SimilarArgs) -> anyhow::Result<ExitCode> {
         ui::print_json(&report)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("songs like {} (by {}):", describe(&report.song), report.by);
+    println!("songs like {} (by {}):", describe(&report.song), report.by.as_str());
     for (k, s) in report.similar.iter().enumerate() {
         println!("{:>3}. {:<60} {:.3}", k + 1, describe(&s.song), s.score);
     }

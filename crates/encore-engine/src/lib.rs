@@ -43,7 +43,7 @@ pub use release::{
     build_catalog, fit_fusion, listeners, played, publish_release, row_history, save_fusion, AudioVectors, Candidates,
     FusionConfig, Manifest, Models, FUSION_KIND, RELEASE_KIND,
 };
-pub use render::{Query, Recommendation, Recommendations};
+pub use render::{Query, Recommendation, Recommendations, SimilarBy};
 pub use writes::{ListenEvent, ListensStored, NewSong, SongAdded};
 
 use release::artifact_tail;

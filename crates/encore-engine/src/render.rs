@@ -9,6 +9,47 @@ use serde::{Deserialize, Serialize};
 
 use crate::{chrono_day, now, played, Engine, EngineError, Entity, Models, Result, Tunables};
 
+/// Which model measures "similar" in [`Engine::similar`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum SimilarBy {
+    /// Collaborative filtering (songs without plays by their vector
+    /// predicted from audio).
+    Cf,
+    /// The audio vector.
+    Audio,
+    /// The text model's term vectors.
+    Text,
+    /// CF, audio and text together.
+    Hybrid,
+}
+
+impl SimilarBy {
+    /// Its name in requests and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SimilarBy::Cf => "cf",
+            SimilarBy::Audio => "audio",
+            SimilarBy::Text => "text",
+            SimilarBy::Hybrid => "hybrid",
+        }
+    }
+}
+
+impl std::str::FromStr for SimilarBy {
+    type Err = EngineError;
+    fn from_str(s: &str) -> Result<SimilarBy> {
+        match s {
+            "cf" => Ok(SimilarBy::Cf),
+            "audio" => Ok(SimilarBy::Audio),
+            "text" => Ok(SimilarBy::Text),
+            "hybrid" => Ok(SimilarBy::Hybrid),
+            other => Err(EngineError::BadRequest(format!("by must be cf, audio, text or hybrid, not {other:?}"))),
+        }
+    }
+}
+
 /// What a caller asks for.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Query {
@@ -257,7 +298,7 @@ impl Engine {
 
     /// Songs similar to `song` by `by`: `cf`, `audio`, `text` or `hybrid`
     /// (the mean of the three similarities where present).
-    pub fn similar(&self, song: i64, by: &str, n: usize) -> Result<Vec<(i64, f32)>> {
+    pub fn similar(&self, song: i64, by: SimilarBy, n: usize) -> Result<Vec<(i64, f32)>> {
         let m = self.models();
         let s = self.song_index(&m, song)?;
         if n == 0 || n > 1000 {
@@ -273,9 +314,9 @@ impl Engine {
             let cf = || h.song_unit(s).map(|q| r.nearest(VectorSet::Cf, q, k));
             let audio = || c.audio[s].as_deref().map(|q| r.nearest(VectorSet::Audio, q, k));
             match by {
-                "cf" => cf(),
-                "audio" => audio(),
-                "hybrid" if r.uses_ann() => {
+                SimilarBy::Cf => cf(),
+                SimilarBy::Audio => audio(),
+                SimilarBy::Hybrid if r.uses_ann() => {
                     let mut p: Vec<usize> = cf().into_iter().chain(audio()).flatten().collect();
                     p.sort_unstable();
                     p.dedup();
@@ -285,19 +326,19 @@ impl Engine {
             }
         });
         let score: Box<dyn Fn(usize) -> Option<f32>> = match by {
-            "cf" => {
+            SimilarBy::Cf => {
                 let q = h.song_unit(s).map(<[f32]>::to_vec).ok_or_else(|| {
                     EngineError::NotFound(format!("song {song} has no CF vector (no plays and no audio)"))
                 })?;
                 Box::new(move |t| h.song_unit(t).map(|v| v.iter().zip(&q).map(|(a, b)| a * b).sum()))
             }
-            "audio" => {
+            SimilarBy::Audio => {
                 let q = c.audio[s]
                     .clone()
                     .ok_or_else(|| EngineError::NotFound(format!("song {song} has no analysed audio")))?;
                 Box::new(move |t| c.audio[t].as_ref().map(|v| v.iter().zip(&q).map(|(a, b)| a * b).sum()))
             }
-            "text" => {
+            SimilarBy::Text => {
                 let t = m.text.as_ref().ok_or_else(|| EngineError::NotReady("no text model".into()))?;
                 let sims: HashMap<i64, f32> = t
                     .similar(Entity::Song(song), n)
@@ -312,10 +353,7 @@ impl Engine {
                 }
                 Box::new(move |t| sims.get(&c.song_ids[t]).copied())
             }
-            "hybrid" => Box::new(move |t| Some(h.similarity(s, t))),
-            other => {
-                return Err(EngineError::BadRequest(format!("by must be cf, audio, text or hybrid, not {other:?}")))
-            }
+            SimilarBy::Hybrid => Box::new(move |t| Some(h.similarity(s, t))),
         };
         let candidates: Box<dyn Iterator<Item = usize>> = match pool {
             Some(p) => Box::new(p.into_iter()),

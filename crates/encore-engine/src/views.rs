@@ -172,7 +172,7 @@ pub struct MapPoint {
 impl Engine {
     /// [`Engine::similar`], each song named.
     pub fn similar_songs(&self, song: i64, by: &str, n: usize) -> Result<Vec<Neighbour>> {
-        let hits = self.similar(song, by, n)?;
+        let hits = self.similar(song, by.parse()?, n)?;
         self.with_store(|st| {
             let mut out = Vec::with_capacity(hits.len());
             for (id, score) in hits {
