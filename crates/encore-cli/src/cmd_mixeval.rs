@@ -246,7 +246,7 @@ pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     let tmp = scratch(data_dir)?;
     let engine = Engine::open(tmp.path()).map_err(|e| anyhow::anyhow!(e))?;
     let m = engine.models();
-    let c = &m.catalog;
+    let c = m.catalog();
     // Catalog songs ↔ world songs, by MusicBrainz id.
     let by_mbid: HashMap<&str, usize> = world.songs.iter().map(|s| (s.mbid.as_str(), s.id)).collect();
     let keys = engine.song_keys()?;

@@ -361,22 +361,34 @@ pub(crate) fn current(store: &Store, kind: &str) -> anyhow::Result<Option<String
 /// One loaded set of models.
 pub struct Models {
     /// The versions loaded.
-    pub manifest: Manifest,
+    pub(crate) manifest: Manifest,
     /// The release, relative to the data directory (None before the first
     /// `train all`).
-    pub release: Option<String>,
+    pub(crate) release: Option<String>,
     /// Collaborative filtering.
-    pub cf: CfModel,
+    pub(crate) cf: CfModel,
     /// The text model.
-    pub text: Option<TermModel>,
+    pub(crate) text: Option<TermModel>,
     /// The audio network's predictions.
-    pub embeddings: Option<AudioEmbeddings>,
+    pub(crate) embeddings: Option<AudioEmbeddings>,
     /// Fusion weights.
-    pub fusion: Fusion,
+    pub(crate) fusion: Fusion,
     /// The catalog as the ranker sees it.
-    pub catalog: Catalog,
+    pub(crate) catalog: Catalog,
     /// What the ranker derives from catalog and CF model, made once.
-    pub prepared: encore_rank::Prepared,
+    pub(crate) prepared: encore_rank::Prepared,
+}
+
+impl Models {
+    /// The versions loaded.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The catalog as the ranker sees it (songs by catalog position).
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
 }
 
 impl std::fmt::Debug for Models {

@@ -453,7 +453,7 @@ pub(crate) async fn readyz(State(s): State<AppState>) -> ApiResult<serde_json::V
     Ok(Json(json!({
         "ready": true,
         "model_version": m.version(),
-        "songs": m.catalog.len(),
+        "songs": m.catalog().len(),
     })))
 }
 
