@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 USERS=${1:-50000}; ROWS=${2:-2500000}; SECS=${3:-60}; CONNS=${4:-8}; ARTISTS=${5:-2100}; MODES=${6:-"index-built index scan"}
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 cargo build -q --release -p encore-cli
-BIN=target/release/encore
+BIN="${CARGO_TARGET_DIR:-target}/release/encore"
 DATA=bench/data/load-$USERS-$ROWS-$ARTISTS
 if [ ! -f "$DATA/.trained" ]; then
   rm -rf "$DATA"; mkdir -p "$DATA"

@@ -124,7 +124,7 @@ pub fn analyze_paths(
     paths: &[PathBuf],
 ) -> anyhow::Result<(Vec<encore_train::audio::Record>, Vec<encore_train::audio::Failure>)> {
     let bars = ui::Bars::new();
-    encore_train::audio::analyze_paths(store, paths, &|s| bars.step(s))
+    Ok(encore_train::audio::analyze_paths(store, paths, &|s| bars.step(s))?)
 }
 
 pub fn run(data_dir: &Path, a: Args) -> anyhow::Result<ExitCode> {

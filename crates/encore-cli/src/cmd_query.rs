@@ -202,7 +202,7 @@ impl PlaylistArgs {
         out: Option<&Path>,
     ) -> anyhow::Result<usize> {
         let format = self.format.unwrap_or(PlaylistFormat::M3u8);
-        let mut tracks = engine.playlist_tracks(ids).map_err(engine_error)?;
+        let mut tracks = engine.playlist_tracks(ids)?;
         // Canonical paths on both sides, so a root given through a link
         // still makes them relative.
         for t in &mut tracks {
@@ -306,7 +306,7 @@ fn resolve_user(store: &Store, user: &Option<String>, user_id: Option<i64>) -> a
 fn report_of(engine: &encore_engine::Engine, r: encore_engine::Recommendations) -> anyhow::Result<RecommendReport> {
     let mut recs = Vec::new();
     for it in r.items {
-        let song = engine.songs(&[it.song_id]).map_err(engine_error)?.pop().context("song vanished from the store")?;
+        let song = engine.songs(&[it.song_id])?.pop().context("song vanished from the store")?;
         let because_song = match &it.reason {
             encore_rank::Reason::BecauseYouPlay { song }
             | encore_rank::Reason::LikeRecent { song }
@@ -317,12 +317,7 @@ fn report_of(engine: &encore_engine::Engine, r: encore_engine::Recommendations) 
         };
         let top = it.contributions.values().copied().fold(f32::MIN, f32::max);
         let because = match because_song {
-            Some(id) => engine
-                .songs(&[id])
-                .map_err(engine_error)?
-                .into_iter()
-                .map(|song| Because { song, contribution: top })
-                .collect(),
+            Some(id) => engine.songs(&[id])?.into_iter().map(|song| Because { song, contribution: top }).collect(),
             None => Vec::new(),
         };
         recs.push(Rec {
@@ -383,26 +378,22 @@ pub fn print_report(report: &RecommendReport) {
     }
 }
 
-fn engine_error(e: encore_engine::EngineError) -> anyhow::Error {
-    anyhow::anyhow!(e)
-}
-
 /// The discovery playlist of the user called `user` for `day`.
 pub fn discover_report(data_dir: &Path, user: &str, day: &str, n: usize) -> anyhow::Result<RecommendReport> {
-    let engine = encore_engine::Engine::open(data_dir).map_err(engine_error)?;
-    let (uid, _) = engine.find_user(Some(user), None).map_err(engine_error)?;
-    let r = engine.discover(uid, day, n).map_err(engine_error)?;
+    let engine = encore_engine::Engine::open(data_dir)?;
+    let (uid, _) = engine.find_user(Some(user), None)?;
+    let r = engine.discover(uid, day, n)?;
     report_of(&engine, r)
 }
 
 pub fn discover(data_dir: &Path, a: DiscoverArgs) -> anyhow::Result<ExitCode> {
-    let engine = encore_engine::Engine::open_with(data_dir, a.candidates).map_err(engine_error)?;
+    let engine = encore_engine::Engine::open_with(data_dir, a.candidates)?;
     let day = a.date.clone().unwrap_or_else(encore_engine::today);
     if a.all_users {
         return discover_all(&engine, &day, &a);
     }
-    let (uid, _) = engine.find_user(a.user.as_deref(), a.user_id).map_err(engine_error)?;
-    let r = engine.discover(uid, &day, a.n).map_err(engine_error)?;
+    let (uid, _) = engine.find_user(a.user.as_deref(), a.user_id)?;
+    let r = engine.discover(uid, &day, a.n)?;
     if a.playlist.format.is_some() || a.playlist.out.is_some() {
         let ids: Vec<i64> = r.items.iter().map(|i| i.song_id).collect();
         let title = format!("Discover {} for {}", r.date.as_deref().unwrap_or(&day), r.user);
@@ -437,7 +428,7 @@ fn discover_all(engine: &encore_engine::Engine, day: &str, a: &DiscoverArgs) -> 
     let dir = a.playlist.out.clone().context("--all-users needs --out DIR")?;
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let format = a.playlist.format.unwrap_or(PlaylistFormat::M3u8);
-    let users = engine.user_names().map_err(engine_error)?;
+    let users = engine.user_names()?;
     let bar = ui::count_bar(users.len() as u64, "playlists");
     let mut r =
         AllUsersReport { dir: dir.clone(), date: day.to_string(), files: 0, songs: 0, left_out: 0, failed: Vec::new() };
@@ -479,9 +470,9 @@ fn discover_all(engine: &encore_engine::Engine, day: &str, a: &DiscoverArgs) -> 
 
 pub fn recommend(data_dir: &Path, a: RecommendArgs) -> anyhow::Result<ExitCode> {
     if a.model == "hybrid" && !a.as_trained {
-        let engine = encore_engine::Engine::open_with(data_dir, a.candidates).map_err(engine_error)?;
-        let (uid, _) = engine.find_user(a.user.as_deref(), a.user_id).map_err(engine_error)?;
-        let r = engine.recommend(uid, &a.query.query(a.n)?).map_err(engine_error)?;
+        let engine = encore_engine::Engine::open_with(data_dir, a.candidates)?;
+        let (uid, _) = engine.find_user(a.user.as_deref(), a.user_id)?;
+        let r = engine.recommend(uid, &a.query.query(a.n)?)?;
         if a.playlist.format.is_some() || a.playlist.out.is_some() {
             let ids: Vec<i64> = r.items.iter().map(|i| i.song_id).collect();
             let left =
@@ -548,12 +539,12 @@ pub fn recommend(data_dir: &Path, a: RecommendArgs) -> anyhow::Result<ExitCode> 
 }
 
 pub fn similar(data_dir: &Path, a: SimilarArgs) -> anyhow::Result<ExitCode> {
-    let engine = encore_engine::Engine::open(data_dir).map_err(engine_error)?;
-    let hits = engine.similar(a.song, a.by, a.n).map_err(engine_error)?;
-    let song = engine.songs(&[a.song]).map_err(engine_error)?.pop().context("song vanished from the store")?;
+    let engine = encore_engine::Engine::open(data_dir)?;
+    let hits = engine.similar(a.song, a.by, a.n)?;
+    let song = engine.songs(&[a.song])?.pop().context("song vanished from the store")?;
     let mut similar = Vec::new();
     for (id, score) in &hits {
-        if let Some(info) = engine.songs(&[*id]).map_err(engine_error)?.pop() {
+        if let Some(info) = engine.songs(&[*id])?.pop() {
             similar.push(Similar { song: info, score: *score });
         }
     }

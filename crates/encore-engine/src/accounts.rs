@@ -46,7 +46,7 @@ fn token_hash(token: &str) -> String {
 /// A fresh random token shaped like a UUID (4), as ListenBrainz's are.
 fn new_token() -> Result<String> {
     let mut b = [0u8; 16];
-    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness for a token: {e}"))?;
+    getrandom::fill(&mut b).map_err(|e| EngineError::Randomness(e.to_string()))?;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();

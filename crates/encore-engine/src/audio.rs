@@ -3,9 +3,10 @@
 
 use std::path::Path;
 
-use anyhow::Context;
 use encore_audio::Descriptors;
 use encore_store::Store;
+
+use crate::error::{io, json, EngineError, Result};
 
 /// Artifact kind of the audio network.
 pub const CNN_KIND: &str = "audio-cnn";
@@ -46,7 +47,7 @@ pub fn stamp(p: &Path) -> (i64, i64) {
 }
 
 /// Stored descriptors of the file at `path` (as given, or canonical).
-pub fn descriptors_of(store: &Store, path: &str) -> anyhow::Result<Option<Descriptors>> {
+pub fn descriptors_of(store: &Store, path: &str) -> Result<Option<Descriptors>> {
     let version = encore_audio::FEATURE_VERSION;
     let json = match store.audio_features_of(path, version)? {
         Some(j) => Some(j),
@@ -65,7 +66,7 @@ pub fn descriptors_of(store: &Store, path: &str) -> anyhow::Result<Option<Descri
 }
 
 /// The catalog's songs with audio files and their stored descriptors.
-pub fn catalog_audio(store: &Store) -> anyhow::Result<Vec<SongAudio>> {
+pub fn catalog_audio(store: &Store) -> Result<Vec<SongAudio>> {
     let mut out = Vec::new();
     for (id, artist, path) in store.songs_with_audio()? {
         let descriptors = descriptors_of(store, &path)?;
@@ -97,22 +98,23 @@ struct EmbedMeta {
     cnn_version: String,
 }
 
-fn write_f32(path: &Path, v: &[f32]) -> anyhow::Result<()> {
+fn write_f32(path: &Path, v: &[f32]) -> Result<()> {
     let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-    std::fs::write(path, bytes).with_context(|| path.display().to_string())
+    std::fs::write(path, bytes).map_err(io(path))
 }
 
-fn read_f32(path: &Path, n: usize) -> anyhow::Result<Vec<f32>> {
-    let b = std::fs::read(path).with_context(|| path.display().to_string())?;
-    anyhow::ensure!(b.len() == n * 4, "{}: {} bytes, expected {}", path.display(), b.len(), n * 4);
+fn read_f32(path: &Path, n: usize) -> Result<Vec<f32>> {
+    let b = std::fs::read(path).map_err(io(path))?;
+    if b.len() != n * 4 {
+        return Err(EngineError::Truncated { path: path.to_path_buf(), expected: n * 4, got: b.len() });
+    }
     Ok(b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
 }
 
 impl AudioEmbeddings {
     /// Reads embeddings from a version directory.
-    pub fn load(dir: &Path) -> anyhow::Result<AudioEmbeddings> {
-        let meta: EmbedMeta = serde_json::from_slice(&std::fs::read(dir.join("songs.json"))?)
-            .with_context(|| format!("{}", dir.join("songs.json").display()))?;
+    pub fn load(dir: &Path) -> Result<AudioEmbeddings> {
+        let meta: EmbedMeta = crate::error::read_json(&dir.join("songs.json"))?;
         let n = meta.ids.len();
         Ok(AudioEmbeddings {
             vectors: read_f32(&dir.join("vectors.f32"), n * meta.dim)?,
@@ -124,24 +126,27 @@ impl AudioEmbeddings {
     }
 
     /// Writes the embeddings into a version directory.
-    pub fn save(&self, dir: &Path, cnn_version: &str) -> anyhow::Result<()> {
+    pub fn save(&self, dir: &Path, cnn_version: &str) -> Result<()> {
         let meta = EmbedMeta {
             ids: self.ids.clone(),
             dim: self.dim,
             embedding_dim: self.embedding_dim,
             cnn_version: cnn_version.to_string(),
         };
-        std::fs::write(dir.join("songs.json"), serde_json::to_vec(&meta)?)?;
+        let songs = dir.join("songs.json");
+        std::fs::write(&songs, serde_json::to_vec(&meta).map_err(json(&songs))?).map_err(io(&songs))?;
         write_f32(&dir.join("vectors.f32"), &self.vectors)?;
         write_f32(&dir.join("embeddings.f32"), &self.embeddings)
     }
 
     /// Opens the current embeddings, if any.
-    pub fn open(store: &Store) -> anyhow::Result<Option<AudioEmbeddings>> {
+    pub fn open(store: &Store) -> Result<Option<AudioEmbeddings>> {
         let Some((path, header)) = store.artifacts(EMBED_KIND)?.current()? else {
             return Ok(None);
         };
-        header.check(EMBED_KIND, FORMAT_VERSION)?;
+        header
+            .check(EMBED_KIND, FORMAT_VERSION)
+            .map_err(|source| EngineError::Header { path: path.clone(), source })?;
         Ok(Some(AudioEmbeddings::load(&path)?))
     }
 
@@ -174,5 +179,33 @@ mod tests {
         let version = encore_audio::FEATURE_VERSION;
         store.put_audio_features("/music/short.wav", 10, 1, version, r#"{"feature_version":4,"lufs":null}"#).unwrap();
         assert!(descriptors_of(&store, "/music/short.wav").unwrap().is_none());
+    }
+
+    /// A cut-off vector file is refused with its path and both sizes, and
+    /// a missing one with its path: never a short, misaligned model.
+    #[test]
+    fn a_truncated_embedding_file_names_the_file_and_the_sizes() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = AudioEmbeddings {
+            ids: vec![1, 2],
+            dim: 2,
+            embedding_dim: 3,
+            vectors: vec![0.5; 4],
+            embeddings: vec![0.25; 6],
+        };
+        e.save(dir.path(), "cnn/v1").unwrap();
+        let back = AudioEmbeddings::load(dir.path()).unwrap();
+        assert_eq!((back.ids, back.vectors, back.embeddings), (e.ids.clone(), e.vectors.clone(), e.embeddings.clone()));
+        let vectors = dir.path().join("vectors.f32");
+        std::fs::write(&vectors, [0u8; 12]).unwrap();
+        match AudioEmbeddings::load(dir.path()) {
+            Err(EngineError::Truncated { path, expected: 16, got: 12 }) => assert_eq!(path, vectors),
+            other => panic!("expected a truncated file, got {other:?}"),
+        }
+        std::fs::remove_file(&vectors).unwrap();
+        match AudioEmbeddings::load(dir.path()) {
+            Err(EngineError::Io { path, .. }) => assert_eq!(path, vectors),
+            other => panic!("expected a missing file, got {other:?}"),
+        }
     }
 }

@@ -15,7 +15,9 @@
 
 pub mod accounts;
 pub mod audio;
+mod error;
 mod gc;
+mod listeners;
 mod media;
 pub mod mixes;
 pub mod playlist;
@@ -27,10 +29,10 @@ mod writes;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
-use anyhow::Context;
 use encore_store::Store;
 
 pub use audio::AudioEmbeddings;
+pub use error::{EngineError, Result};
 
 /// Bounds and targets on song attributes, as a request gives them.
 pub use encore_rank::Tunables;
@@ -39,8 +41,9 @@ pub use encore_rank::Tunables;
 pub use encore_text::Entity;
 
 pub use gc::{collect_garbage, GcReport, DEFAULT_KEEP};
+pub use listeners::{listeners, Listeners, LISTENERS_CACHE};
 pub use release::{
-    build_catalog, fit_fusion, listeners, played, publish_release, row_history, save_fusion, AudioVectors, Candidates,
+    build_catalog, fit_fusion, played, publish_release, row_history, save_fusion, AudioVectors, Candidates,
     FusionConfig, Manifest, Models, FUSION_KIND, RELEASE_KIND,
 };
 pub use render::{Query, Recommendation, Recommendations, SimilarBy};
@@ -48,41 +51,6 @@ pub use writes::{ListenEvent, ListensStored, NewSong, SongAdded};
 
 use release::artifact_tail;
 use writes::{now, write_listens};
-
-/// Errors the engine answers with; each maps to one HTTP status.
-#[derive(Debug, thiserror::Error)]
-pub enum EngineError {
-    /// An unknown user, song or artist.
-    #[error("{0}")]
-    NotFound(String),
-    /// A parameter out of range.
-    #[error("{0}")]
-    BadRequest(String),
-    /// No trained model yet.
-    #[error("{0}")]
-    NotReady(String),
-    /// Anything else (storage, corrupt artifacts).
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-}
-
-impl From<encore_rank::Error> for EngineError {
-    fn from(e: encore_rank::Error) -> Self {
-        match e {
-            encore_rank::Error::BadRequest(m) => EngineError::BadRequest(m),
-            e @ encore_rank::Error::Index(_) => EngineError::Internal(e.into()),
-        }
-    }
-}
-
-impl From<encore_store::Error> for EngineError {
-    fn from(e: encore_store::Error) -> Self {
-        EngineError::Internal(e.into())
-    }
-}
-
-/// Result of the engine.
-pub type Result<T> = std::result::Result<T, EngineError>;
 
 /// The engine: the store and the current models.
 pub struct Engine {
@@ -107,7 +75,7 @@ impl Engine {
     /// [`Engine::open`] with a choice of candidate retrieval (kept across
     /// reloads).
     pub fn open_with(data_dir: &Path, candidates: Candidates) -> Result<Engine> {
-        let store = Store::open(data_dir).with_context(|| format!("opening data directory {}", data_dir.display()))?;
+        let store = Store::open(data_dir)?;
         let models = Models::load_with(&store, candidates)?;
         Ok(Engine {
             data_dir: data_dir.to_path_buf(),
@@ -130,7 +98,10 @@ impl Engine {
     /// Runs `f` with the store (for the engine's own views and writes; a
     /// caller asks the engine's methods instead).
     pub(crate) fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
-        let mut s = self.store.lock().map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
+        let mut s = self
+            .store
+            .lock()
+            .map_err(|_| EngineError::Inconsistent("the store lock was poisoned by a panicking request".into()))?;
         f(&mut s)
     }
 

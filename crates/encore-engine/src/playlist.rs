@@ -6,8 +6,9 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
+
+use crate::{EngineError, Result};
 
 /// One playlist entry: whatever the file says about a track.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,27 +29,26 @@ pub struct PlaylistEntry {
 const MAX_BYTES: u64 = 16 << 20;
 
 /// Reads an M3U8 (`.m3u`, `.m3u8`) or JSPF (`.jspf`, `.json`) playlist.
-pub fn read(path: &Path) -> anyhow::Result<Vec<PlaylistEntry>> {
-    let meta = std::fs::metadata(path).with_context(|| format!("reading playlist {}", path.display()))?;
+pub fn read(path: &Path) -> Result<Vec<PlaylistEntry>> {
+    let bad = |reason: String| EngineError::Playlist { path: path.to_path_buf(), reason };
+    let meta = std::fs::metadata(path).map_err(|e| bad(e.to_string()))?;
     if !meta.is_file() {
-        bail!("playlist {} is not a regular file", path.display());
+        return Err(bad("not a regular file".into()));
     }
     if meta.len() > MAX_BYTES {
-        bail!("playlist {} is larger than {} MiB", path.display(), MAX_BYTES >> 20);
+        return Err(bad(format!("larger than {} MiB", MAX_BYTES >> 20)));
     }
-    let bytes = std::fs::read(path).with_context(|| format!("reading playlist {}", path.display()))?;
+    let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
     let text = String::from_utf8_lossy(&bytes);
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let entries = match ext.as_str() {
-        "jspf" | "json" => parse_jspf(&text).with_context(|| format!("playlist {}", path.display()))?,
+        "jspf" | "json" => parse_jspf(&text).map_err(|e| bad(e.to_string()))?,
         "m3u" | "m3u8" => parse_m3u8(&text),
-        _ if text.trim_start().starts_with('{') => {
-            parse_jspf(&text).with_context(|| format!("playlist {}", path.display()))?
-        }
+        _ if text.trim_start().starts_with('{') => parse_jspf(&text).map_err(|e| bad(e.to_string()))?,
         _ => parse_m3u8(&text),
     };
     if entries.is_empty() {
-        bail!("playlist {} has no tracks", path.display());
+        return Err(bad("no tracks".into()));
     }
     Ok(entries)
 }
@@ -92,13 +92,14 @@ fn strings(v: &serde_json::Value) -> Vec<String> {
 /// Parses JSPF: `{"playlist": {"track": [{"creator", "title",
 /// "identifier", "location"}]}}`; a MusicBrainz recording URL in
 /// `identifier` gives the id.
-pub fn parse_jspf(text: &str) -> anyhow::Result<Vec<PlaylistEntry>> {
-    let v: serde_json::Value = serde_json::from_str(text).context("not JSON (JSPF expected)")?;
+pub fn parse_jspf(text: &str) -> Result<Vec<PlaylistEntry>> {
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| EngineError::BadRequest(format!("not JSON (JSPF expected): {e}")))?;
     let tracks = v
         .get("playlist")
         .and_then(|p| p.get("track"))
         .and_then(|t| t.as_array())
-        .context("no playlist.track array (JSPF expected)")?;
+        .ok_or_else(|| EngineError::BadRequest("no playlist.track array (JSPF expected)".into()))?;
     Ok(tracks
         .iter()
         .enumerate()
@@ -154,7 +155,7 @@ impl PlaylistFormat {
 impl FromStr for PlaylistFormat {
     type Err = String;
 
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
         match s.to_ascii_lowercase().as_str() {
             "m3u8" | "m3u" => Ok(PlaylistFormat::M3u8),
             "xspf" => Ok(PlaylistFormat::Xspf),

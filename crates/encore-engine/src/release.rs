@@ -5,7 +5,6 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use encore_audio::{DescriptorScaler, Descriptors};
 use encore_cf::CfModel;
 use encore_rank::{Attributes, Catalog, Fusion, Hybrid, Played};
@@ -14,7 +13,8 @@ use encore_text::TermModel;
 use encore_types::{ArtifactHeader, Interactions};
 use serde::{Deserialize, Serialize};
 
-use crate::{audio, AudioEmbeddings, EngineError, Entity, Result};
+use crate::error::{read_json, write_json};
+use crate::{audio, AudioEmbeddings, EngineError, Entity, Listeners, Result};
 
 /// Where the HNSW graphs of candidate retrieval are kept between loads,
 /// under the data directory (keyed by what they were built from; see
@@ -90,31 +90,17 @@ fn attrs(d: &Descriptors) -> Attributes {
     }
 }
 
-/// Distinct listeners (positive preference) of each column of `m`.
-pub fn listeners(m: &Interactions) -> Vec<usize> {
-    let mut n = vec![0usize; m.n_items()];
-    for u in 0..m.n_users() {
-        let r = m.row(u);
-        for k in 0..r.indices.len() {
-            if r.plays[k] - 0.5 * r.skips[k] as f32 > 0.0 {
-                n[r.indices[k] as usize] += 1;
-            }
-        }
-    }
-    n
-}
-
 #[allow(clippy::needless_range_loop)] // one position indexes many parallel columns
-/// Builds the ranker's catalog from the store, the listening matrix `m`
-/// the CF model was trained on, and the content models.
+/// Builds the ranker's catalog from the store, the listeners of the
+/// listening matrix the CF model was trained on, and the content models.
 pub fn build_catalog(
     store: &Store,
-    m: &Interactions,
+    listeners: &Listeners,
     cf: &CfModel,
     text: Option<&TermModel>,
     embeddings: Option<&AudioEmbeddings>,
     audio_vectors: AudioVectors,
-) -> anyhow::Result<Catalog> {
+) -> Result<Catalog> {
     let rows = store.catalog_rows()?;
     let n = rows.len();
     let mut c = Catalog {
@@ -160,10 +146,9 @@ pub fn build_catalog(
     if !c.album_names.is_empty() {
         c.album = album;
     }
-    let counts = listeners(m);
-    for (col, &id) in m.item_ids.iter().enumerate() {
+    for (id, count) in listeners.iter() {
         if let Some(k) = c.index(id) {
-            c.listeners[k] = counts[col] as f32;
+            c.listeners[k] = count as f32;
         }
     }
     // A song nobody played has only a regularised, meaningless CF vector:
@@ -208,7 +193,7 @@ pub fn build_catalog(
 }
 
 /// A user's history as the ranker sees it.
-pub fn played(store: &Store, catalog: &Catalog, user: i64) -> anyhow::Result<Vec<Played>> {
+pub fn played(store: &Store, catalog: &Catalog, user: i64) -> Result<Vec<Played>> {
     Ok(store
         .user_history(user)?
         .into_iter()
@@ -269,14 +254,14 @@ pub fn fit_fusion(
     text: Option<&TermModel>,
     embeddings: Option<&AudioEmbeddings>,
     cfg: &FusionConfig,
-) -> anyhow::Result<Fusion> {
+) -> Result<Fusion> {
     use rand::seq::SliceRandom;
     use rand::SeedableRng;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(cfg.seed);
     let (train, val) =
         encore_eval::split(m, encore_eval::Split::Random { test_fraction: cfg.validation_share }, &mut rng)?;
     let cf = als.fit(&train, &mut rand_chacha::ChaCha8Rng::seed_from_u64(cfg.seed), &mut |_| {})?;
-    let catalog = build_catalog(store, &train, &cf, text, embeddings, AudioVectors::Descriptors)?;
+    let catalog = build_catalog(store, &Listeners::of(&train), &cf, text, embeddings, AudioVectors::Descriptors)?;
     let start = Fusion::default();
     let hybrid = Hybrid::new(&catalog, &cf, &start)?;
     let col_to_song: Vec<Option<usize>> = m.item_ids.iter().map(|&id| catalog.index(id)).collect();
@@ -297,9 +282,9 @@ pub fn fit_fusion(
 }
 
 /// Publishes `fusion` as a new version; returns its directory.
-pub fn save_fusion(store: &Store, fusion: &Fusion) -> anyhow::Result<PathBuf> {
+pub fn save_fusion(store: &Store, fusion: &Fusion) -> Result<PathBuf> {
     let w = store.artifacts(FUSION_KIND)?.writer(ArtifactHeader::new(FUSION_KIND, FORMAT_VERSION))?;
-    std::fs::write(w.path().join("fusion.json"), serde_json::to_vec_pretty(fusion)?)?;
+    write_json(&w.path().join("fusion.json"), fusion)?;
     Ok(w.commit()?)
 }
 
@@ -307,11 +292,11 @@ pub fn save_fusion(store: &Store, fusion: &Fusion) -> anyhow::Result<PathBuf> {
 /// keeps every path relative to the data directory (`models/<kind>/v…`),
 /// so a data directory still works when moved, copied or opened from
 /// another working directory.
-pub fn publish_release(store: &Store, manifest: &Manifest) -> anyhow::Result<PathBuf> {
-    let rel = |p: &String| -> anyhow::Result<String> {
+pub fn publish_release(store: &Store, manifest: &Manifest) -> Result<PathBuf> {
+    let rel = |p: &String| -> Result<String> {
         artifact_tail(Path::new(p))
             .map(|t| t.display().to_string())
-            .ok_or_else(|| anyhow::anyhow!("{p} is not a model version directory (models/<kind>/v…)"))
+            .ok_or_else(|| EngineError::BadRequest(format!("{p} is not a model version directory (models/<kind>/v…)")))
     };
     let manifest = Manifest {
         cf: rel(&manifest.cf)?,
@@ -320,7 +305,7 @@ pub fn publish_release(store: &Store, manifest: &Manifest) -> anyhow::Result<Pat
         fusion: manifest.fusion.as_ref().map(rel).transpose()?,
     };
     let w = store.artifacts(RELEASE_KIND)?.writer(ArtifactHeader::new(RELEASE_KIND, FORMAT_VERSION))?;
-    std::fs::write(w.path().join("manifest.json"), serde_json::to_vec_pretty(&manifest)?)?;
+    write_json(&w.path().join("manifest.json"), &manifest)?;
     Ok(w.commit()?)
 }
 
@@ -354,7 +339,7 @@ pub(crate) fn resolve(store: &Store, p: &str) -> Result<PathBuf> {
     Ok(dir)
 }
 
-pub(crate) fn current(store: &Store, kind: &str) -> anyhow::Result<Option<String>> {
+pub(crate) fn current(store: &Store, kind: &str) -> Result<Option<String>> {
     Ok(store.artifacts(kind)?.current()?.and_then(|(p, _)| artifact_tail(&p)).map(|p| p.display().to_string()))
 }
 
@@ -408,11 +393,10 @@ impl Models {
     pub fn load_with(store: &Store, candidates: Candidates) -> Result<Models> {
         let (manifest, release) = match store.artifacts(RELEASE_KIND)?.current()? {
             Some((dir, header)) => {
-                header.check(RELEASE_KIND, FORMAT_VERSION).map_err(anyhow::Error::from)?;
-                let m: Manifest = serde_json::from_slice(
-                    &std::fs::read(dir.join("manifest.json")).context("reading the release manifest")?,
-                )
-                .context("the release manifest")?;
+                header
+                    .check(RELEASE_KIND, FORMAT_VERSION)
+                    .map_err(|source| EngineError::Header { path: dir.clone(), source })?;
+                let m: Manifest = read_json(&dir.join("manifest.json"))?;
                 let rel =
                     |p: &str| artifact_tail(Path::new(p)).map_or_else(|| p.to_string(), |t| t.display().to_string());
                 let m = Manifest {
@@ -439,9 +423,14 @@ impl Models {
                 (m, None)
             }
         };
-        let cf = CfModel::load(&resolve(store, &manifest.cf)?).context("loading the CF model")?;
+        let mut t = std::time::Instant::now();
+        let lap = |what: &str, t: &mut std::time::Instant| {
+            tracing::debug!("model load: {what} in {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+            *t = std::time::Instant::now();
+        };
+        let cf = CfModel::load(&resolve(store, &manifest.cf)?)?;
         let text = match &manifest.text {
-            Some(p) => Some(TermModel::load(&resolve(store, p)?).context("loading the text model")?),
+            Some(p) => Some(TermModel::load(&resolve(store, p)?)?),
             None => None,
         };
         let embeddings = match &manifest.audio {
@@ -449,15 +438,16 @@ impl Models {
             None => None,
         };
         let fusion = match &manifest.fusion {
-            Some(p) => {
-                serde_json::from_slice(&std::fs::read(resolve(store, p)?.join("fusion.json")).context("fusion")?)
-                    .context("fusion.json")?
-            }
+            Some(p) => read_json(&resolve(store, p)?.join("fusion.json"))?,
             None => Fusion::default(),
         };
-        let m = store.interactions()?;
-        let catalog = build_catalog(store, &m, &cf, text.as_ref(), embeddings.as_ref(), AudioVectors::Learned)?;
+        lap("models read", &mut t);
+        let listeners = Listeners::of_store(store)?;
+        lap("listeners counted", &mut t);
+        let catalog = build_catalog(store, &listeners, &cf, text.as_ref(), embeddings.as_ref(), AudioVectors::Learned)?;
+        lap("catalog built", &mut t);
         let mut prepared = encore_rank::Prepared::new(&catalog, &cf)?;
+        lap("vectors prepared", &mut t);
         let cfg = encore_rank::RetrievalConfig::default();
         let cache = store.dir().join(GRAPH_CACHE);
         prepared = match candidates {
@@ -469,6 +459,7 @@ impl Models {
                 Some(&cache),
             )?,
         };
+        lap("indexes opened", &mut t);
         Ok(Models { manifest, release, cf, text, embeddings, fusion, catalog, prepared })
     }
 

@@ -191,7 +191,7 @@ impl Engine {
             let info = store
                 .songs(&[it.song_id])?
                 .pop()
-                .ok_or_else(|| EngineError::Internal(anyhow::anyhow!("song {} vanished", it.song_id)))?;
+                .ok_or_else(|| EngineError::Inconsistent(format!("song {} vanished from the store", it.song_id)))?;
             let explanation = self.sentence(store, m, it.song_id, &it.reason)?;
             items.push(Recommendation {
                 song_id: it.song_id,
@@ -226,7 +226,7 @@ impl Engine {
         // results, not while ranking.
         let history = self.with_store(|store| {
             self.user(store, user)?;
-            Ok(played(store, &m.catalog, user)?)
+            played(store, &m.catalog, user)
         })?;
         {
             let seed_songs = q.seed_songs.iter().map(|&id| self.song_index(&m, id)).collect::<Result<Vec<usize>>>()?;

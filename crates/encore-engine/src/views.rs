@@ -343,7 +343,7 @@ impl Engine {
         let u = m.cf.user_index(user).ok_or_else(|| {
             EngineError::NotFound(format!("user {user} has no vector in the current model (retrain to include them)"))
         })?;
-        let sims = m.cf.similar_users(u, n).map_err(|e| EngineError::Internal(anyhow::anyhow!("{e}")))?;
+        let sims = m.cf.similar_users(u, n)?;
         self.with_store(|st| {
             sims.iter()
                 .map(|x| Ok(serde_json::json!({ "user_id": x.id, "name": st.user_name(x.id)?, "score": x.score })))
@@ -404,7 +404,7 @@ impl Engine {
     /// the ranker's rules see).
     pub fn played(&self, user: i64) -> Result<Vec<encore_rank::Played>> {
         let m = self.models();
-        self.with_store(|s| Ok(crate::played(s, &m.catalog, user)?))
+        self.with_store(|s| crate::played(s, &m.catalog, user))
     }
 
     /// Every song's store id with its MusicBrainz recording id and audio

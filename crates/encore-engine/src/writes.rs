@@ -118,9 +118,7 @@ pub(crate) fn write_listens(
     );
     let mut session = match store.begin_import(&key, source, "api")? {
         encore_store::ImportStart::Fresh(s) | encore_store::ImportStart::Resume(s) => s,
-        encore_store::ImportStart::Done(_) => {
-            return Err(EngineError::Internal(anyhow::anyhow!("listen batch key reused")))
-        }
+        encore_store::ImportStart::Done(_) => return Err(EngineError::Inconsistent("listen batch key reused".into())),
     };
     for r in records {
         session.write(r)?;
@@ -200,15 +198,17 @@ impl Engine {
                 .into_iter()
                 .find(|r| r.3.as_deref() == Some(path.as_str()))
                 .map(|r| r.0)
-                .ok_or_else(|| EngineError::Internal(anyhow::anyhow!("registered song not found")))?;
+                .ok_or_else(|| {
+                    EngineError::Inconsistent(format!("the song just registered for {path} is not in the store"))
+                })?;
             let (size, mtime) = audio::stamp(&s.path);
-            let json = serde_json::to_string(&descriptors).map_err(anyhow::Error::from)?;
+            let json = serde_json::to_string(&descriptors).map_err(crate::error::json(&s.path))?;
             store.put_audio_features(&path, size, mtime, encore_audio::FEATURE_VERSION, &json)?;
             let mut manifest = m.manifest.clone();
             if let Some((cnn_dir, _)) = store.artifacts(audio::CNN_KIND)?.current()? {
-                let cnn = encore_audio::AudioCnn::load(&cnn_dir).map_err(anyhow::Error::from)?;
+                let cnn = encore_audio::AudioCnn::load(&cnn_dir)?;
                 let spec = encore_audio::Spectrogram::of(&decoded.samples, 30.0);
-                let p = cnn.predict_with(&[&spec], &[Some(&descriptors)]).map_err(anyhow::Error::from)?.remove(0);
+                let p = cnn.predict_with(&[&spec], &[Some(&descriptors)])?.remove(0);
                 let mut emb = m.embeddings.clone().unwrap_or(AudioEmbeddings {
                     ids: Vec::new(),
                     dim: p.vector.len(),

@@ -125,9 +125,34 @@ impl From<EngineError> for ApiError {
             EngineError::NotFound(m) => ApiError::NotFound(m),
             EngineError::BadRequest(m) => ApiError::BadRequest(m),
             EngineError::NotReady(m) => ApiError::NotReady(m),
-            EngineError::Internal(e) => ApiError::Internal(format!("{e:#}")),
+            EngineError::Playlist { .. } => ApiError::BadRequest(chain(&e)),
+            EngineError::Store(_)
+            | EngineError::Io { .. }
+            | EngineError::Json { .. }
+            | EngineError::Truncated { .. }
+            | EngineError::Header { .. }
+            | EngineError::Cf(_)
+            | EngineError::Text(_)
+            | EngineError::Audio(_)
+            | EngineError::Cnn(_)
+            | EngineError::Eval(_)
+            | EngineError::Index(_)
+            | EngineError::Randomness(_)
+            | EngineError::Inconsistent(_) => ApiError::Internal(chain(&e)),
         }
     }
+}
+
+/// An error and its causes, `outer: inner: …`.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut next = e.source();
+    while let Some(c) = next {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        next = c.source();
+    }
+    s
 }
 
 impl IntoResponse for ApiError {
@@ -280,7 +305,7 @@ pub fn router(state: AppState, timeout: Duration, concurrency: usize) -> Router 
 }
 
 /// Serves until Ctrl-C; `ready(addr)` is called once the socket is bound.
-pub fn serve(engine: Engine, cfg: Config, ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
+pub fn serve(engine: Engine, cfg: Config, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
@@ -295,7 +320,7 @@ pub fn serve(engine: Engine, cfg: Config, ready: impl FnOnce(SocketAddr)) -> any
 /// Accepts connections until Ctrl-C, at most `cfg.max_connections` at
 /// once, each served by hyper with the header-read timeout (which hyper
 /// also applies while a keep-alive connection waits for its next request).
-async fn accept_loop(listener: tokio::net::TcpListener, app: Router, cfg: &Config) -> anyhow::Result<()> {
+async fn accept_loop(listener: tokio::net::TcpListener, app: Router, cfg: &Config) -> std::io::Result<()> {
     use hyper_util::rt::{TokioIo, TokioTimer};
     let open = Arc::new(tokio::sync::Semaphore::new(cfg.max_connections.max(1)));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

@@ -41,7 +41,7 @@ pub use documents::PlaylistRow;
 pub use error::{Error, Result};
 pub use import::{ImportCounts, ImportRecord, ImportSession, ImportStart, RowIssue, MAX_STORED_ISSUES};
 pub use library::LibraryFile;
-pub use matrix::{Histogram, HistoryEntry, MatrixStats, SongInfo, StoreStats};
+pub use matrix::{Histogram, HistoryEntry, ListensStamp, MatrixStats, SongInfo, StoreStats};
 
 use std::path::{Path, PathBuf};
 

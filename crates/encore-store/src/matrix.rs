@@ -189,7 +189,44 @@ fn build(users: &IdIndex, items: Vec<i64>, sources: &mut [Source<'_>]) -> Result
     Ok(b.finish())
 }
 
+/// What the users × songs matrix was read from, in four numbers read
+/// without reading the matrix: two equal stamps mean [`Store::interactions`]
+/// would read the same matrix. Listens are only ever inserted (a duplicate
+/// is ignored, nothing updates or deletes one), so their count changes with
+/// every change; a song count is inserted or updated by an import, which
+/// either adds to its plays (the same import) or stamps it with a newer
+/// import id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListensStamp {
+    /// Listen events.
+    pub listens: i64,
+    /// Aggregate song counts.
+    pub song_counts: i64,
+    /// Their plays, summed.
+    pub song_count_plays: i64,
+    /// The newest import that wrote one.
+    pub song_count_import: i64,
+}
+
 impl Store {
+    /// The [`ListensStamp`] of the matrix now (one count over the listens:
+    /// ~20–70 ms for 2.5M of them, against ~1–1.6 s to read them).
+    pub fn listens_stamp(&self) -> Result<ListensStamp> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT count(*) FROM listens), count(*), coalesce(sum(plays), 0), coalesce(max(import_id), 0)
+             FROM song_counts",
+            [],
+            |r| {
+                Ok(ListensStamp {
+                    listens: r.get(0)?,
+                    song_counts: r.get(1)?,
+                    song_count_plays: r.get(2)?,
+                    song_count_import: r.get(3)?,
+                })
+            },
+        )?)
+    }
+
     /// The users × songs matrix: listen events (full plays counted as plays,
     /// skips and plays shorter than [`SHORT_PLAY_MS`] as skips) plus
     /// aggregate song counts. Every user and every song of the catalog has a

@@ -82,3 +82,67 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+/// Every (user id, song id) entry of the matrix: what `ListensStamp` must
+/// stand for (empty rows and columns aside).
+fn entries(store: &Store) -> BTreeMap<(i64, i64), (f32, u32, i64)> {
+    let m = store.interactions().unwrap();
+    let mut out = BTreeMap::new();
+    for u in 0..m.n_users() {
+        let row = m.row(u);
+        for k in 0..row.indices.len() {
+            out.insert(
+                (m.user_ids[u], m.item_ids[row.indices[k] as usize]),
+                (row.plays[k], row.skips[k], row.last_played[k]),
+            );
+        }
+    }
+    out
+}
+
+/// Events over few users, songs and times, so that imports often repeat
+/// and replace each other's rows.
+fn small_ev() -> impl Strategy<Value = Ev> {
+    prop_oneof![
+        1 => (0u8..2, 0u8..3, 1i64..4, proptest::option::of(0u32..60_000), proptest::option::of(any::<bool>()))
+            .prop_map(|(user, song, ts, ms, skipped)| Ev::Listen { user, song, ts, ms, skipped }),
+        1 => (0u8..2, 0u8..3, 1u32..4).prop_map(|(user, song, plays)| Ev::Count { user, song, plays }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Two equal stamps mean the same matrix, over a run of imports that
+    /// repeat, extend and replace each other's listens and counts (what a
+    /// cache keyed by the stamp relies on).
+    #[test]
+    fn equal_stamps_mean_equal_matrices(imports in proptest::collection::vec(proptest::collection::vec(small_ev(), 0..6), 1..6)) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let mut states = vec![(store.listens_stamp().unwrap(), entries(&store))];
+        for (i, events) in imports.iter().enumerate() {
+            let ImportStart::Fresh(mut s) = store.begin_import(&format!("k{i}"), "mem", "test").unwrap() else { panic!() };
+            for e in events {
+                let r = match e {
+                    Ev::Listen { user, song, ts, ms, skipped } => Record::Listen {
+                        user: format!("u{user}"), ts: *ts, track: track(*song), ms_played: *ms, skipped: *skipped,
+                    },
+                    Ev::Count { user, song, plays } => Record::SongCount {
+                        user: format!("u{user}"), track: track(*song), plays: *plays, last_played: None,
+                    },
+                };
+                s.write(&r).unwrap();
+            }
+            s.finish(events.len() as u64).unwrap();
+            states.push((store.listens_stamp().unwrap(), entries(&store)));
+        }
+        for a in 0..states.len() {
+            for b in a + 1..states.len() {
+                if states[a].0 == states[b].0 {
+                    prop_assert_eq!(&states[a].1, &states[b].1, "imports {} and {} share a stamp", a, b);
+                }
+            }
+        }
+    }
+}

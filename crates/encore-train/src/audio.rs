@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use anyhow::Context;
 use encore_audio::cnn::{HeadReport, TrainReport};
 use encore_audio::{AudioCnn, CnnConfig, DescriptorScaler, Spectrogram};
 use encore_store::Store;
@@ -18,7 +17,8 @@ pub use encore_engine::audio::{
     catalog_audio, stamp, store_key, AudioEmbeddings, SongAudio, CNN_KIND, EMBED_KIND, FORMAT_VERSION,
 };
 
-use crate::{Progress, Step};
+use crate::error::{io, json};
+use crate::{Error, Progress, Step};
 
 const AUDIO: &[&str] =
     &["wav", "flac", "mp3", "ogg", "oga", "m4a", "mp4", "aac", "opus", "aif", "aiff", "caf", "mka", "webm"];
@@ -75,7 +75,7 @@ pub fn analyze_paths(
     store: &mut Store,
     paths: &[PathBuf],
     progress: Progress<'_>,
-) -> anyhow::Result<(Vec<Record>, Vec<Failure>)> {
+) -> crate::Result<(Vec<Record>, Vec<Failure>)> {
     let mut files = Vec::new();
     for p in paths {
         walk(p, &mut files);
@@ -203,7 +203,7 @@ pub(crate) fn fit_cnn(
     targets: &[Vec<f32>],
     s: &NetworkSettings,
     progress: Progress<'_>,
-) -> anyhow::Result<(AudioCnn, TrainReport, Option<HeadReport>)> {
+) -> crate::Result<(AudioCnn, TrainReport, Option<HeadReport>)> {
     let cfg = s.config();
     let stage = "audio network epochs";
     let total = cfg.epochs as u64;
@@ -227,7 +227,7 @@ pub(crate) fn fit_cnn(
     Ok((model, report, head))
 }
 
-fn loss_plot(path: &Path, report: &TrainReport) -> anyhow::Result<()> {
+fn loss_plot(path: &Path, report: &TrainReport) -> crate::Result<()> {
     let train: Vec<(f64, f64)> = report.losses.iter().map(|e| (e.epoch as f64, e.train as f64)).collect();
     let val: Vec<(f64, f64)> =
         report.losses.iter().filter_map(|e| e.validation.map(|v| (e.epoch as f64, v as f64))).collect();
@@ -262,13 +262,14 @@ pub struct NetworkTrained {
 /// Trains the network to predict the current CF model's song vectors from
 /// audio; the network, its report and its loss curve are published as one
 /// version.
-pub fn train_network(store: &Store, s: &NetworkSettings, progress: Progress<'_>) -> anyhow::Result<NetworkTrained> {
+pub fn train_network(store: &Store, s: &NetworkSettings, progress: Progress<'_>) -> crate::Result<NetworkTrained> {
     let (cf, cf_path) = crate::cf::current(store)?;
     let songs = catalog_audio(store)?;
-    anyhow::ensure!(
-        !songs.is_empty(),
-        "no songs with audio files: import a catalog with audio paths or run `encore demo`"
-    );
+    if songs.is_empty() {
+        return Err(Error::Missing(
+            "no songs with audio files: import a catalog with audio paths or run `encore demo`".into(),
+        ));
+    }
     let m = store.interactions()?;
     let listeners = encore_engine::listeners(&m);
     let chosen: Vec<(&SongAudio, usize)> = songs
@@ -279,12 +280,13 @@ pub fn train_network(store: &Store, s: &NetworkSettings, progress: Progress<'_>)
             (listeners[col] >= s.min_listeners).then_some((song, i))
         })
         .collect();
-    anyhow::ensure!(
-        chosen.len() >= 2,
-        "only {} songs with audio have {} or more listeners in the CF model; lower --min-listeners",
-        chosen.len(),
-        s.min_listeners
-    );
+    if chosen.len() < 2 {
+        return Err(Error::Settings(format!(
+            "only {} songs with audio have {} or more listeners in the CF model; lower --min-listeners",
+            chosen.len(),
+            s.min_listeners
+        )));
+    }
     let paths: Vec<&str> = chosen.iter().map(|(song, _)| song.path.as_str()).collect();
     let specs = spectrograms(&paths, s.max_seconds, progress);
     let mut x = Vec::new();
@@ -301,7 +303,9 @@ pub fn train_network(store: &Store, s: &NetworkSettings, progress: Progress<'_>)
     let dir = store.artifacts(CNN_KIND)?;
     let writer = dir.writer(ArtifactHeader::new(CNN_KIND, FORMAT_VERSION))?;
     model.save(writer.path())?;
-    std::fs::write(writer.path().join("report.json"), serde_json::to_vec_pretty(&report)?)?;
+    let report_path = writer.path().join("report.json");
+    std::fs::write(&report_path, serde_json::to_vec_pretty(&report).map_err(json(&report_path))?)
+        .map_err(io(&report_path))?;
     loss_plot(&writer.path().join("loss.svg"), &report)?;
     let version = writer.commit()?;
     Ok(NetworkTrained {
@@ -332,10 +336,12 @@ pub struct Embedded {
 
 /// Runs the current network over every song with audio (its first
 /// `max_seconds`) and publishes the predicted CF vectors and embeddings.
-pub fn embed(store: &Store, max_seconds: f32, progress: Progress<'_>) -> anyhow::Result<Embedded> {
-    let (cnn_path, header) =
-        store.artifacts(CNN_KIND)?.current()?.context("no audio network yet: run `encore audio train` first")?;
-    header.check(CNN_KIND, FORMAT_VERSION)?;
+pub fn embed(store: &Store, max_seconds: f32, progress: Progress<'_>) -> crate::Result<Embedded> {
+    let (cnn_path, header) = store
+        .artifacts(CNN_KIND)?
+        .current()?
+        .ok_or_else(|| Error::Missing("no audio network yet: run `encore audio train` first".into()))?;
+    header.check(CNN_KIND, FORMAT_VERSION).map_err(|source| Error::Header { path: cnn_path.clone(), source })?;
     let model = AudioCnn::load(&cnn_path)?;
     let songs = catalog_audio(store)?;
     let paths: Vec<&str> = songs.iter().map(|s| s.path.as_str()).collect();
@@ -392,13 +398,16 @@ fn top_n(query: &[f32], rows: impl Iterator<Item = (i64, Vec<f32>)>, skip: i64, 
 
 /// The `n` songs that sound most like `song` (song id, cosine), by the
 /// network's embedding or by the descriptor vector.
-pub fn similar_songs(store: &Store, song: i64, n: usize, by: SoundsBy) -> anyhow::Result<Vec<(i64, f32)>> {
+pub fn similar_songs(store: &Store, song: i64, n: usize, by: SoundsBy) -> crate::Result<Vec<(i64, f32)>> {
     match by {
         SoundsBy::Cnn => {
-            let e = AudioEmbeddings::open(store)?.context(
-                "no audio embeddings yet: run `encore audio train` and `encore audio embed` (or use --by descriptors)",
-            )?;
-            let i = e.index(song).with_context(|| format!("song {song} has no audio embedding"))?;
+            let e = AudioEmbeddings::open(store)?.ok_or_else(|| {
+                Error::Missing(
+                    "no audio embeddings yet: run `encore audio train` and `encore audio embed` (or use --by descriptors)"
+                        .into(),
+                )
+            })?;
+            let i = e.index(song).ok_or_else(|| Error::Missing(format!("song {song} has no audio embedding")))?;
             let q = e.embedding(i).to_vec();
             Ok(top_n(&q, (0..e.ids.len()).map(|j| (e.ids[j], e.embedding(j).to_vec())), song, n))
         }
@@ -407,8 +416,8 @@ pub fn similar_songs(store: &Store, song: i64, n: usize, by: SoundsBy) -> anyhow
             let with: Vec<(i64, &Descriptors)> =
                 songs.iter().filter_map(|s| s.descriptors.as_ref().map(|d| (s.id, d))).collect();
             let scaler = DescriptorScaler::fit(with.iter().map(|w| w.1));
-            let q = with.iter().find(|w| w.0 == song).map(|w| scaler.embed(w.1)).with_context(|| {
-                format!("song {song} has no analysed audio: run `encore audio analyze` on its file")
+            let q = with.iter().find(|w| w.0 == song).map(|w| scaler.embed(w.1)).ok_or_else(|| {
+                Error::Missing(format!("song {song} has no analysed audio: run `encore audio analyze` on its file"))
             })?;
             Ok(top_n(&q, with.iter().map(|w| (w.0, scaler.embed(w.1))), song, n))
         }

@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use anyhow::Context;
 use encore_cf::{parquet_io, AlsConfig, Confidence, Solver};
 use encore_store::Store;
 use encore_types::ArtifactHeader;
@@ -12,7 +11,7 @@ use serde::Serialize;
 
 pub use encore_cf::{CfModel, TrainMetrics};
 
-use crate::{Progress, Step};
+use crate::{Error, Progress, Result, Step};
 
 /// How plays become confidence (see [`encore_cf::weights`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,9 +130,9 @@ pub struct CfTrained {
 
 /// Trains ALS on the store's listening data and publishes the model as the
 /// current CF version.
-pub fn train_cf(store: &Store, settings: &CfSettings, progress: Progress<'_>) -> anyhow::Result<CfTrained> {
+pub fn train_cf(store: &Store, settings: &CfSettings, progress: Progress<'_>) -> Result<CfTrained> {
     let m = store.interactions()?;
-    anyhow::ensure!(m.nnz() > 0, crate::NO_LISTENS);
+    crate::need_listens(&m)?;
     let cfg = settings.als();
     cfg.validate()?;
     let stage = "ALS iterations";
@@ -155,7 +154,7 @@ pub fn train_cf(store: &Store, settings: &CfSettings, progress: Progress<'_>) ->
     })
 }
 
-fn publish(store: &Store, model: &CfModel) -> anyhow::Result<String> {
+fn publish(store: &Store, model: &CfModel) -> Result<String> {
     let dir = store.artifacts(encore_cf::KIND)?;
     let writer = dir.writer(ArtifactHeader::new(encore_cf::KIND, encore_cf::FORMAT_VERSION))?;
     model.save(writer.path())?;
@@ -163,12 +162,14 @@ fn publish(store: &Store, model: &CfModel) -> anyhow::Result<String> {
 }
 
 /// The current CF model and its version directory.
-pub fn current(store: &Store) -> anyhow::Result<(CfModel, String)> {
+pub fn current(store: &Store) -> Result<(CfModel, String)> {
     let (path, header) = store
         .artifacts(encore_cf::KIND)?
         .current()?
-        .context("no collaborative-filtering model yet: run `encore train cf` first")?;
-    header.check(encore_cf::KIND, encore_cf::FORMAT_VERSION)?;
+        .ok_or_else(|| Error::Missing("no collaborative-filtering model yet: run `encore train cf` first".into()))?;
+    header
+        .check(encore_cf::KIND, encore_cf::FORMAT_VERSION)
+        .map_err(|source| Error::Header { path: path.clone(), source })?;
     Ok((CfModel::load(&path)?, path.display().to_string()))
 }
 
@@ -198,7 +199,7 @@ impl FactorsMoved {
 
 /// Writes the current CF model as `out/userFactors`, `out/itemFactors` and
 /// `out/metadata` (Spark MLlib's ALSModel layout).
-pub fn export_spark(store: &Store, out: &Path) -> anyhow::Result<FactorsMoved> {
+pub fn export_spark(store: &Store, out: &Path) -> Result<FactorsMoved> {
     let (model, _) = current(store)?;
     parquet_io::export_spark(&model, out)?;
     Ok(FactorsMoved::of(&model, out.display().to_string()))
@@ -206,9 +207,9 @@ pub fn export_spark(store: &Store, out: &Path) -> anyhow::Result<FactorsMoved> {
 
 /// Publishes the factors a Spark `ALSModel.save` wrote into `from` as the
 /// current CF model; `regularization` is used when folding users in.
-pub fn import_spark(store: &Store, from: &Path, regularization: f32) -> anyhow::Result<FactorsMoved> {
+pub fn import_spark(store: &Store, from: &Path, regularization: f32) -> Result<FactorsMoved> {
     let model = parquet_io::import_spark(from, regularization)
-        .with_context(|| format!("reading Spark ALS factors from {}", from.display()))?;
+        .map_err(|source| Error::SparkFactors { path: from.to_path_buf(), source })?;
     let version = publish(store, &model)?;
     Ok(FactorsMoved::of(&model, version))
 }

@@ -3,7 +3,6 @@
 //! without plays — audio, text, the artist's popularity — against the
 //! ceiling of CF with their plays.
 
-use anyhow::Context;
 use encore_audio::{DescriptorScaler, Spectrogram};
 use encore_store::Store;
 use encore_types::vector::unit;
@@ -11,7 +10,7 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
 use crate::audio::{catalog_audio, fit_cnn, spectrograms, NetworkSettings};
-use crate::Progress;
+use crate::{Error, Progress};
 
 /// Settings of the cold-start evaluation.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,10 +59,10 @@ pub struct ColdStartReport {
 /// The van den Oord protocol on the store's data: hold out `share` of the
 /// songs with audio, train ALS without them, train the network on the rest,
 /// and rank the held-out songs for every user by each method.
-pub fn cold_start(store: &Store, a: &ColdStartSettings, progress: Progress<'_>) -> anyhow::Result<ColdStartReport> {
+pub fn cold_start(store: &Store, a: &ColdStartSettings, progress: Progress<'_>) -> crate::Result<ColdStartReport> {
     let started = std::time::Instant::now();
     let m = store.interactions()?;
-    anyhow::ensure!(m.nnz() > 0, crate::NO_LISTENS);
+    crate::need_listens(&m)?;
     let songs = catalog_audio(store)?;
     let paths: Vec<&str> = songs.iter().map(|s| s.path.as_str()).collect();
     let specs = spectrograms(&paths, a.network.max_seconds, progress);
@@ -151,7 +150,7 @@ pub fn cold_start(store: &Store, a: &ColdStartSettings, progress: Progress<'_>) 
         &train_targets,
         a.network.seed ^ encore_audio::cnn::HEAD_SEED,
     )
-    .context("the descriptor regression could not be solved")?;
+    .ok_or_else(|| Error::Settings("the descriptor regression could not be solved (too few analysed songs)".into()))?;
     let desc_ridge_vectors: Vec<Vec<f32>> = split.held_out.iter().map(|&c| desc_ridge.apply(&desc(c))).collect();
     let emb_vectors: Vec<Vec<f32>> = held_pred.iter().map(|p| neighbours(&p.embedding, &train_emb)).collect();
     // A diagnostic, not a method: the mean normalised CF vector of the
@@ -208,7 +207,7 @@ pub fn cold_start(store: &Store, a: &ColdStartSettings, progress: Progress<'_>) 
     };
     let catalog = encore_engine::build_catalog(
         store,
-        &split.train,
+        &encore_engine::Listeners::of(&split.train),
         &cf,
         text.as_ref(),
         Some(&emb),

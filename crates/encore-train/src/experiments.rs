@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use anyhow::Context;
 use encore_cf::{AlsConfig, CfModel};
 use encore_eval::{evaluate, evaluate_with, split, Metrics, Popular, RandomOrder, Scorer, Split};
 use encore_store::Store;
@@ -15,7 +14,8 @@ use serde::Serialize;
 
 use crate::cf::CfSettings;
 use crate::cold_start::{ColdStartReport, ColdStartSettings};
-use crate::{Progress, Step};
+use crate::error::io;
+use crate::{Error, Progress, Step};
 
 /// Which part of each user's data is held out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,26 +218,26 @@ pub struct EvalReport {
     pub cold_start: Option<ColdStartReport>,
 }
 
-fn load_split(store: &Store, s: &SplitSettings, seed: u64) -> anyhow::Result<(Interactions, Interactions)> {
+fn load_split(store: &Store, s: &SplitSettings, seed: u64) -> crate::Result<(Interactions, Interactions)> {
     let m = store.interactions()?;
-    anyhow::ensure!(m.nnz() > 0, crate::NO_LISTENS);
+    crate::need_listens(&m)?;
     Ok(split(&m, s.split(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed))?)
 }
 
-fn fit(cfg: &AlsConfig, train: &Interactions, seed: u64) -> anyhow::Result<(CfModel, f64)> {
+fn fit(cfg: &AlsConfig, train: &Interactions, seed: u64) -> crate::Result<(CfModel, f64)> {
     let t = std::time::Instant::now();
     let model = cfg.fit(train, &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed), &mut |_| {})?;
     Ok((model, t.elapsed().as_secs_f64()))
 }
 
 /// `f`'s result and the seconds it took.
-fn timed<T, E: Into<anyhow::Error>>(f: impl FnOnce() -> Result<T, E>) -> anyhow::Result<(T, f64)> {
+fn timed<T, E: Into<Error>>(f: impl FnOnce() -> Result<T, E>) -> crate::Result<(T, f64)> {
     let t = std::time::Instant::now();
     let out = f().map_err(Into::into)?;
     Ok((out, t.elapsed().as_secs_f64()))
 }
 
-fn text_model(store: &Store) -> anyhow::Result<Option<encore_text::TermModel>> {
+fn text_model(store: &Store) -> crate::Result<Option<encore_text::TermModel>> {
     Ok(match store.artifacts(encore_text::KIND)?.current()? {
         Some((p, _)) => Some(encore_text::TermModel::load(&p)?),
         None => None,
@@ -246,7 +246,7 @@ fn text_model(store: &Store) -> anyhow::Result<Option<encore_text::TermModel>> {
 
 /// Trains every model of `s.models` on one split of the store's data and
 /// measures it on the held-out part (stage "models", one step per model).
-pub fn eval(store: &Store, s: &EvalSettings, progress: Progress<'_>) -> anyhow::Result<EvalReport> {
+pub fn eval(store: &Store, s: &EvalSettings, progress: Progress<'_>) -> crate::Result<EvalReport> {
     let (train, test) = load_split(store, &s.split, s.cf.seed)?;
     let k = s.split.k;
     // The CF model of the training split, shared by cf and the hybrid; its
@@ -261,7 +261,7 @@ pub fn eval(store: &Store, s: &EvalSettings, progress: Progress<'_>) -> anyhow::
         let t = std::time::Instant::now();
         let catalog = encore_engine::build_catalog(
             store,
-            &train,
+            &encore_engine::Listeners::of(&train),
             &cf_model,
             text.as_ref(),
             None,
@@ -356,8 +356,8 @@ pub fn eval(store: &Store, s: &EvalSettings, progress: Progress<'_>) -> anyhow::
 
 /// Writes `report.md` and `metrics.svg` (every metric of every model) into
 /// `dir`.
-pub fn write_report(dir: &Path, r: &EvalReport) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
+pub fn write_report(dir: &Path, r: &EvalReport) -> crate::Result<()> {
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
     type Pick = fn(&Metrics) -> f64;
     let metrics: [(&str, Pick); 7] = [
         ("nDCG", |m| m.ndcg),
@@ -422,7 +422,7 @@ pub fn write_report(dir: &Path, r: &EvalReport) -> anyhow::Result<()> {
             ));
         }
     }
-    std::fs::write(dir.join("report.md"), md)?;
+    std::fs::write(dir.join("report.md"), md).map_err(io(dir.join("report.md")))?;
     Ok(())
 }
 
@@ -487,7 +487,7 @@ pub struct TuneReport {
 /// Picks ALS's factors, regularization and alpha by validation nDCG, then
 /// measures the best and the given configuration on the test split (stage
 /// "tuning ALS", one step per configuration).
-pub fn tune(store: &Store, s: &TuneSettings, progress: Progress<'_>) -> anyhow::Result<TuneReport> {
+pub fn tune(store: &Store, s: &TuneSettings, progress: Progress<'_>) -> crate::Result<TuneReport> {
     let (train, test) = load_split(store, &s.split, s.cf.seed)?;
     let k = s.split.k;
     // Validation: the same kind of split, taken from the training data.
@@ -511,7 +511,7 @@ pub fn tune(store: &Store, s: &TuneSettings, progress: Progress<'_>) -> anyhow::
     let best_trial = trials
         .iter()
         .max_by(|x, y| x.validation_ndcg.total_cmp(&y.validation_ndcg))
-        .context("no candidate configurations")?;
+        .ok_or_else(|| Error::Settings("no candidate configurations: every grid needs at least one value".into()))?;
     let best = AlsConfig {
         factors: best_trial.factors,
         regularization: best_trial.regularization,

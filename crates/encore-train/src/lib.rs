@@ -23,10 +23,13 @@
 pub mod audio;
 pub mod cf;
 pub mod cold_start;
+mod error;
 pub mod experiments;
 pub mod plot;
 pub mod release;
 pub mod text;
+
+pub use error::{Error, Result};
 
 /// How far a long step has come: `done` of `total` units of `stage`, with
 /// an optional note (a loss, say). A step reports `done == 0` when it
@@ -56,3 +59,11 @@ fn report(progress: Progress<'_>, stage: &str, done: u64, total: u64) {
 }
 
 const NO_LISTENS: &str = "the store has no listening data: run `encore import` or `encore demo` first";
+
+/// [`Error::Missing`] unless `m` has listens.
+fn need_listens(m: &encore_types::Interactions) -> Result<()> {
+    if m.nnz() == 0 {
+        return Err(Error::Missing(NO_LISTENS.into()));
+    }
+    Ok(())
+}

@@ -4,6 +4,8 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
+use crate::Error;
+
 const COLORS: [RGBColor; 6] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
@@ -20,7 +22,7 @@ pub fn line_chart(
     x_label: &str,
     y_label: &str,
     series: &[(&str, Vec<(f64, f64)>)],
-) -> anyhow::Result<()> {
+) -> crate::Result<()> {
     let pts = series.iter().flat_map(|s| s.1.iter());
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for &(x, y) in pts {
@@ -29,7 +31,9 @@ pub fn line_chart(
         y0 = y0.min(y);
         y1 = y1.max(y);
     }
-    anyhow::ensure!(x0 <= x1, "nothing to plot");
+    if x0 > x1 {
+        return Err(Error::Plot { path: path.to_path_buf(), reason: "nothing to plot".into() });
+    }
     if x1 == x0 {
         x1 = x0 + 1.0;
     }
@@ -55,5 +59,5 @@ pub fn line_chart(
         root.present()?;
         Ok(())
     };
-    draw().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    draw().map_err(|e| Error::Plot { path: path.to_path_buf(), reason: e.to_string() })
 }

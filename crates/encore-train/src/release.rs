@@ -74,7 +74,7 @@ pub struct ReleaseReport {
 }
 
 /// Trains every model in order and publishes them as one release.
-pub fn train_all(store: &Store, s: &ReleaseSettings, progress: Progress<'_>) -> anyhow::Result<ReleaseReport> {
+pub fn train_all(store: &Store, s: &ReleaseSettings, progress: Progress<'_>) -> crate::Result<ReleaseReport> {
     let started = std::time::Instant::now();
     let cf = crate::cf::train_cf(store, &s.cf, progress)?;
     let mut has_docs = false;
@@ -111,7 +111,7 @@ pub fn train_all(store: &Store, s: &ReleaseSettings, progress: Progress<'_>) -> 
         fusion: Some(fusion_dir.display().to_string()),
     };
     let release = encore_engine::publish_release(store, &manifest)?;
-    let gc = encore_engine::collect_garbage(store, s.keep).map_err(|e| anyhow::anyhow!(e))?;
+    let gc = encore_engine::collect_garbage(store, s.keep)?;
     Ok(ReleaseReport {
         release: release.display().to_string(),
         manifest,

@@ -6,11 +6,13 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use anyhow::Context;
 use encore_store::Store;
 use encore_text::{Linker, TermModelBuilder};
 use encore_types::ArtifactHeader;
 use serde::Serialize;
+
+use crate::error::{io, json};
+use crate::{Error, Result};
 
 pub use encore_text::{expected, BuildStats, Entity, Problem, TermModel, TermModelConfig};
 
@@ -35,7 +37,7 @@ pub struct IngestReport {
 /// the pipeline is faster than reading and writing in turn (figures in
 /// `bench/results/2026-12-02-text-realistic.md`). Documents arrive in the
 /// same order as before, so duplicates resolve the same way.
-pub fn ingest(store: &mut Store, paths: &[PathBuf]) -> anyhow::Result<IngestReport> {
+pub fn ingest(store: &mut Store, paths: &[PathBuf]) -> Result<IngestReport> {
     let mut r = IngestReport::default();
     let (tx, rx) = std::sync::mpsc::sync_channel::<encore_types::Document>(64);
     let stop = AtomicBool::new(false);
@@ -83,13 +85,13 @@ pub fn ingest(store: &mut Store, paths: &[PathBuf]) -> anyhow::Result<IngestRepo
         (stored, reader.join())
     });
     stored?;
-    r.problems = problems.map_err(|_| anyhow::anyhow!("the text reader thread panicked"))?;
+    r.problems = problems.map_err(|_| Error::Panicked("text reader"))?;
     Ok(r)
 }
 
 /// Builds the term model from the store's documents and publishes it;
 /// returns the model and its version directory.
-pub fn train(store: &Store, config: TermModelConfig) -> anyhow::Result<(TermModel, PathBuf)> {
+pub fn train(store: &Store, config: TermModelConfig) -> Result<(TermModel, PathBuf)> {
     let artists = store.artists()?;
     let songs = store.song_titles()?;
     let linker = Linker::new(&artists.iter().map(|(id, n, _)| (*id, n.clone())).collect::<Vec<_>>(), &songs);
@@ -107,17 +109,18 @@ pub fn train(store: &Store, config: TermModelConfig) -> anyhow::Result<(TermMode
 }
 
 /// The current text model.
-pub fn open_model(store: &Store) -> anyhow::Result<TermModel> {
-    let (path, header) = store
-        .artifacts(encore_text::KIND)?
-        .current()?
-        .context("no text model yet: run `encore text ingest` and `encore text train` first")?;
-    header.check(encore_text::KIND, encore_text::FORMAT_VERSION)?;
+pub fn open_model(store: &Store) -> Result<TermModel> {
+    let (path, header) = store.artifacts(encore_text::KIND)?.current()?.ok_or_else(|| {
+        Error::Missing("no text model yet: run `encore text ingest` and `encore text train` first".into())
+    })?;
+    header
+        .check(encore_text::KIND, encore_text::FORMAT_VERSION)
+        .map_err(|source| Error::Header { path: path.clone(), source })?;
     Ok(TermModel::load(&path)?)
 }
 
 /// Artist names by id, and "artist – title" by song id.
-pub fn names(store: &Store) -> anyhow::Result<(HashMap<i64, String>, HashMap<i64, String>)> {
+pub fn names(store: &Store) -> Result<(HashMap<i64, String>, HashMap<i64, String>)> {
     let artists: HashMap<i64, String> = store.artists()?.into_iter().map(|(id, n, _)| (id, n)).collect();
     let songs = store.song_titles()?.into_iter().map(|(id, a, t)| {
         let who = a.and_then(|a| artists.get(&a).cloned()).unwrap_or_else(|| "?".into());
@@ -143,12 +146,11 @@ pub struct Quality {
 /// Quality against the demo world's truth: an artist's top-10 terms should
 /// come from its genre's and mood's vocabularies; its text-similar and
 /// co-mentioned artists should share its genre.
-pub fn quality(store: &Store, truth: &Path) -> anyhow::Result<Quality> {
+pub fn quality(store: &Store, truth: &Path) -> Result<Quality> {
     let model = open_model(store)?;
-    let world: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(truth.join("world.json"))
-            .with_context(|| format!("reading {}", truth.join("world.json").display()))?,
-    )?;
+    let world_path = truth.join("world.json");
+    let world: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&world_path).map_err(io(&world_path))?).map_err(json(&world_path))?;
     let vocab = |key: &str, name: &str| -> Vec<String> {
         world[key]
             .as_array()
@@ -160,8 +162,9 @@ pub fn quality(store: &Store, truth: &Path) -> anyhow::Result<Quality> {
             .collect()
     };
     let mut truth_artist: HashMap<String, (String, String)> = HashMap::new();
-    for line in std::fs::read_to_string(truth.join("artists.jsonl"))?.lines() {
-        let v: serde_json::Value = serde_json::from_str(line)?;
+    let artists_path = truth.join("artists.jsonl");
+    for line in std::fs::read_to_string(&artists_path).map_err(io(&artists_path))?.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).map_err(json(&artists_path))?;
         let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
         truth_artist.insert(s("name"), (s("genre"), s("mood")));
     }
@@ -194,7 +197,9 @@ pub fn quality(store: &Store, truth: &Path) -> anyhow::Result<Quality> {
         }
         n += 1;
     }
-    anyhow::ensure!(n > 0, "no artist of the truth files has a text vector");
+    if n == 0 {
+        return Err(Error::Missing("no artist of the truth files has a text vector".into()));
+    }
     Ok(Quality {
         artists: n,
         term_precision_at_10: prec / n as f64,

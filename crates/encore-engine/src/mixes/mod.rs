@@ -290,7 +290,11 @@ impl Engine {
         let mut key = q.clone();
         key.day = None;
         let rng_seed = xxhash_rust::xxh3::xxh3_64(
-            format!("{}/{day}", serde_json::to_string(&key).map_err(anyhow::Error::from)?).as_bytes(),
+            format!(
+                "{}/{day}",
+                serde_json::to_string(&key).map_err(|e| EngineError::Inconsistent(format!("a mix request: {e}")))?
+            )
+            .as_bytes(),
         );
         let req = MixRequest {
             seeds,
@@ -330,7 +334,7 @@ impl Engine {
         let ids: Vec<i64> = items.iter().map(|it| c.song_ids[it.song]).collect();
         let infos = store.songs(&ids)?;
         if infos.len() != ids.len() {
-            return Err(EngineError::Internal(anyhow::anyhow!("a song of the mix vanished from the store")));
+            return Err(EngineError::Inconsistent("a song of the mix vanished from the store".into()));
         }
         let mut out = Vec::with_capacity(items.len());
         for ((it, id), info) in items.iter().zip(ids).zip(infos) {
