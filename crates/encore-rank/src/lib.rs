@@ -50,6 +50,7 @@ mod profile;
 mod rediscover;
 mod retrieval;
 mod select;
+mod vector_moments;
 
 use std::collections::HashSet;
 
