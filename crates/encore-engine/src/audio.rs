@@ -141,12 +141,9 @@ impl AudioEmbeddings {
 
     /// Opens the current embeddings, if any.
     pub fn open(store: &Store) -> Result<Option<AudioEmbeddings>> {
-        let Some((path, header)) = store.artifacts(EMBED_KIND)?.current()? else {
+        let Some(path) = store.artifacts(EMBED_KIND)?.current_checked(FORMAT_VERSION)? else {
             return Ok(None);
         };
-        header
-            .check(EMBED_KIND, FORMAT_VERSION)
-            .map_err(|source| EngineError::Header { path: path.clone(), source })?;
         Ok(Some(AudioEmbeddings::load(&path)?))
     }
 

@@ -54,14 +54,6 @@ pub enum EngineError {
         /// Bytes found.
         got: usize,
     },
-    /// An artifact's header is not one this build reads.
-    #[error("{}", path.display())]
-    Header {
-        /// The version directory.
-        path: PathBuf,
-        /// Which check failed.
-        source: encore_types::HeaderError,
-    },
     /// The CF model failed to load or answer.
     #[error(transparent)]
     Cf(#[from] encore_cf::Error),

@@ -391,11 +391,8 @@ impl Models {
 
     /// [`Models::load`] with a choice of candidate retrieval.
     pub fn load_with(store: &Store, candidates: Candidates) -> Result<Models> {
-        let (manifest, release) = match store.artifacts(RELEASE_KIND)?.current()? {
-            Some((dir, header)) => {
-                header
-                    .check(RELEASE_KIND, FORMAT_VERSION)
-                    .map_err(|source| EngineError::Header { path: dir.clone(), source })?;
+        let (manifest, release) = match store.artifacts(RELEASE_KIND)?.current_checked(FORMAT_VERSION)? {
+            Some(dir) => {
                 let m: Manifest = read_json(&dir.join("manifest.json"))?;
                 let rel =
                     |p: &str| artifact_tail(Path::new(p)).map_or_else(|| p.to_string(), |t| t.display().to_string());

@@ -130,7 +130,6 @@ impl From<EngineError> for ApiError {
             | EngineError::Io { .. }
             | EngineError::Json { .. }
             | EngineError::Truncated { .. }
-            | EngineError::Header { .. }
             | EngineError::Cf(_)
             | EngineError::Text(_)
             | EngineError::Audio(_)

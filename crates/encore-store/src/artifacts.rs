@@ -66,6 +66,19 @@ impl ArtifactDir {
         Ok(Some((path, header)))
     }
 
+    /// The directory of the current version, if any, once its header says
+    /// it is this kind in a format no newer than `max_version` (an
+    /// [`Error::Artifact`] naming the version directory otherwise).
+    pub fn current_checked(&self, max_version: u32) -> Result<Option<PathBuf>> {
+        let Some((path, header)) = self.current()? else {
+            return Ok(None);
+        };
+        header
+            .check(&self.kind, max_version)
+            .map_err(|e| Error::Artifact { path: path.clone(), reason: e.to_string() })?;
+        Ok(Some(path))
+    }
+
     /// Committed version numbers, ascending.
     pub fn versions(&self) -> Result<Vec<u32>> {
         let mut v = Vec::new();
@@ -187,5 +200,20 @@ mod tests {
         let dir = ArtifactDir::open(root.path().to_path_buf(), "cf-als").unwrap();
         assert!(dir.writer(ArtifactHeader::new("text", 1)).is_err());
         assert!(ArtifactDir::open(root.path().to_path_buf(), "../x").is_err());
+    }
+
+    /// A version in a newer format than a reader knows is refused with its
+    /// directory; one it knows is handed over.
+    #[test]
+    fn current_checked_refuses_newer_formats() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = ArtifactDir::open(root.path().to_path_buf(), "cf-als").unwrap();
+        assert!(dir.current_checked(1).unwrap().is_none());
+        let v1 = dir.writer(ArtifactHeader::new("cf-als", 2)).unwrap().commit().unwrap();
+        assert_eq!(dir.current_checked(2).unwrap(), Some(v1.clone()));
+        match dir.current_checked(1) {
+            Err(Error::Artifact { path, .. }) => assert_eq!(path, v1),
+            other => panic!("expected a refused artifact, got {other:?}"),
+        }
     }
 }

@@ -337,11 +337,10 @@ pub struct Embedded {
 /// Runs the current network over every song with audio (its first
 /// `max_seconds`) and publishes the predicted CF vectors and embeddings.
 pub fn embed(store: &Store, max_seconds: f32, progress: Progress<'_>) -> crate::Result<Embedded> {
-    let (cnn_path, header) = store
+    let cnn_path = store
         .artifacts(CNN_KIND)?
-        .current()?
+        .current_checked(FORMAT_VERSION)?
         .ok_or_else(|| Error::Missing("no audio network yet: run `encore audio train` first".into()))?;
-    header.check(CNN_KIND, FORMAT_VERSION).map_err(|source| Error::Header { path: cnn_path.clone(), source })?;
     let model = AudioCnn::load(&cnn_path)?;
     let songs = catalog_audio(store)?;
     let paths: Vec<&str> = songs.iter().map(|s| s.path.as_str()).collect();

@@ -163,13 +163,10 @@ fn publish(store: &Store, model: &CfModel) -> Result<String> {
 
 /// The current CF model and its version directory.
 pub fn current(store: &Store) -> Result<(CfModel, String)> {
-    let (path, header) = store
+    let path = store
         .artifacts(encore_cf::KIND)?
-        .current()?
+        .current_checked(encore_cf::FORMAT_VERSION)?
         .ok_or_else(|| Error::Missing("no collaborative-filtering model yet: run `encore train cf` first".into()))?;
-    header
-        .check(encore_cf::KIND, encore_cf::FORMAT_VERSION)
-        .map_err(|source| Error::Header { path: path.clone(), source })?;
     Ok((CfModel::load(&path)?, path.display().to_string()))
 }
 

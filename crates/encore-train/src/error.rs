@@ -43,14 +43,6 @@ pub enum Error {
         /// Why.
         reason: String,
     },
-    /// An artifact's header is not one this build reads.
-    #[error("{}", path.display())]
-    Header {
-        /// The version directory.
-        path: PathBuf,
-        /// Which check failed.
-        source: encore_types::HeaderError,
-    },
     /// A worker thread panicked (named by what it was doing).
     #[error("the {0} thread panicked")]
     Panicked(&'static str),

@@ -110,12 +110,9 @@ pub fn train(store: &Store, config: TermModelConfig) -> Result<(TermModel, PathB
 
 /// The current text model.
 pub fn open_model(store: &Store) -> Result<TermModel> {
-    let (path, header) = store.artifacts(encore_text::KIND)?.current()?.ok_or_else(|| {
+    let path = store.artifacts(encore_text::KIND)?.current_checked(encore_text::FORMAT_VERSION)?.ok_or_else(|| {
         Error::Missing("no text model yet: run `encore text ingest` and `encore text train` first".into())
     })?;
-    header
-        .check(encore_text::KIND, encore_text::FORMAT_VERSION)
-        .map_err(|source| Error::Header { path: path.clone(), source })?;
     Ok(TermModel::load(&path)?)
 }
 
